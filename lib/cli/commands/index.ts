@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+
+/**
+ * One line per area; each module adds its own subcommands to the program.
+ * Keep the list in the order they should appear in `mfner --help`.
+ */
+const registrations: Array<(program: Command) => void> = [];
+
+export function registerCommands(program: Command): void {
+  for (const register of registrations) register(program);
+}
