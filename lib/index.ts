@@ -1,1 +1,2 @@
 export * from './formats/entity.ts';
+export * from './formats/index.ts';
