@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { SaxesParser } from 'saxes';
 import type { Span } from '../formats/entity.ts';
 import { dropDuplicateEntities, makeDocument, type CorpusDocument } from './document.ts';
 import { CorpusError, type SkipReport } from './errors.ts';
@@ -105,7 +105,7 @@ export async function loadGenia(xmlFile: string, options: GeniaOptions): Promise
   let sentence: { text: string; raw: { type: string; spans: Span[] }[]; line: number } | undefined;
   let stack: OpenCons[] = [];
 
-  parser.on('opentag', (tag: SaxesTagPlain) => {
+  parser.on('opentag', (tag) => {
     const attr = (key: string) => {
       const v = tag.attributes[key];
       return typeof v === 'string' ? v : undefined;
@@ -136,7 +136,7 @@ export async function loadGenia(xmlFile: string, options: GeniaOptions): Promise
     else if (sentence) sentence.text += text;
   });
 
-  parser.on('closetag', (tag: SaxesTagPlain) => {
+  parser.on('closetag', (tag) => {
     switch (tag.name) {
       case 'bibliomisc':
         inBibliomisc = false;

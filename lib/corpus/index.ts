@@ -1,0 +1,15 @@
+export * from './document.ts';
+export * from './errors.ts';
+export { readIob, decodeTags, type IobOptions } from './iob.ts';
+export { loadCadec, parseCadecRecord, type CadecOptions } from './cadec.ts';
+export { loadGenia, type GeniaOptions, type GeniaStats, type GeniaCorpus } from './genia.ts';
+export { GENIA_TYPES, mapGeniaClass } from './genia-types.ts';
+export { loadBratDocument, parseBrat, type BratOptions } from './brat.ts';
+export { readPubtator, type PubtatorOptions } from './pubtator.ts';
+export { readJsonl, parseJsonlDocument, documentToJson, type JsonlOptions, type JsonlEntity } from './jsonl.ts';
+export { PGX_SPLIT_SIZES, splitByPubmed } from './pgx-split.ts';
+export { defaultCorporaRoot } from './paths.ts';
+export * from './registry.ts';
+export * from './stats.ts';
+export * from './sample.ts';
+export { seededRandom, type Random } from './random.ts';
