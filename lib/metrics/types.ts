@@ -57,7 +57,7 @@ export interface ComplexRecall {
 export interface Problem {
   kind: string;
   message: string;
-  item?: string;
+  item?: number;
   /** BRAT near miss: [given start − true start, given end − true end], in code points. */
   shift?: [number, number];
 }
