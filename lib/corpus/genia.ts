@@ -184,7 +184,11 @@ export async function loadGenia(xmlFile: string, options: GeniaOptions): Promise
     const lexes = cons.lex ? coordinationMembers(cons.lex) : undefined;
     if (!lexes || lexes.length !== memberClasses.length) {
       stats.coordinationMembers.unresolved += memberClasses.length;
-      options.report?.add(new CorpusError({ file: name, line }, 'coordination whose lex and sem list different member counts'));
+      memberClasses.forEach((_, i) =>
+        options.report?.add(
+          new CorpusError({ file: name, line, annotation: `member ${i + 1}` }, 'coordination whose lex and sem list different member counts'),
+        ),
+      );
       return;
     }
     const spans = resolveMembers(lexes, cons.children);

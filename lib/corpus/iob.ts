@@ -100,7 +100,7 @@ export async function* readIob(file: string, options: IobOptions = {}): AsyncGen
     const ok = valid;
     tokens = [];
     valid = true;
-    if (sentence.length === 0) return undefined;
+    if (sentence.length === 0 && ok) return undefined;
     // Ids count every sentence, skipped or not, so they stay stable across strict and lenient loads.
     const id = `${idPrefix}${index++}`;
     if (!ok) return undefined;
