@@ -1,2 +1,4 @@
 export * from './formats/entity.ts';
 export * from './formats/index.ts';
+export * from './metrics/index.ts';
+export * from './report/index.ts';

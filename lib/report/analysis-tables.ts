@@ -15,7 +15,7 @@ export function healthTable(runs: readonly RunFile[]): ReportTable {
   const models = distinct(runs.map((r) => r.model));
   const columns: Column[] = [{ key: 'format', label: 'Format' }];
   for (const m of models) {
-    columns.push({ key: `${m}|answers`, label: `${m} answers` });
+    columns.push({ key: `${m}|answers`, label: `${m} answers`, digits: 0 });
     columns.push({ key: `${m}|problems`, label: `${m} with problems` });
     columns.push({ key: `${m}|ungrounded`, label: `${m} ungrounded` });
   }
@@ -74,12 +74,14 @@ export function shiftTable(runs: readonly RunFile[]): ReportTable {
     { key: 'model', label: 'Model' },
     { key: 'format', label: 'Format' },
     { key: 'what', label: 'Shift of' },
-    { key: 'pairs', label: 'pairs' },
-    ...shifts.map((s) => ({ key: String(s), label: s > 0 ? `+${s}` : String(s) })),
+    { key: 'pairs', label: 'pairs', digits: 0 },
+    ...shifts.map((s) => ({ key: String(s), label: s > 0 ? `+${s}` : String(s), digits: 0 })),
   ];
   const rows: Array<Record<string, Cell>> = [];
   for (const r of shiftRows(runs)) {
     for (const [source, h] of [['near miss', r.nearMisses], ['parser repaired', r.repaired]] as const) {
+      // formats whose parser never moves offsets would only add rows of zeros
+      if (source === 'parser repaired' && r.format !== 'multi_brat' && h.pairs === 0) continue;
       for (const side of ['start', 'end'] as const) {
         const row: Record<string, Cell> = { model: r.model, format: r.format, what: `${side} (${source})`, pairs: h.pairs };
         for (const s of shifts) row[String(s)] = h[side][s] ?? 0;
@@ -115,7 +117,7 @@ export function bootstrapTable(runs: readonly RunFile[], mode: MatchMode, settin
     { key: 'configuration', label: 'Configuration' },
     { key: 'a', label: 'Best format A' },
     { key: 'b', label: 'Format B' },
-    { key: 'documents', label: 'documents' },
+    { key: 'documents', label: 'documents', digits: 0 },
     { key: 'f1A', label: 'F1 A', digits: 3 },
     { key: 'f1B', label: 'F1 B', digits: 3 },
     { key: 'delta', label: 'Δ F1', digits: 3 },

@@ -1,7 +1,6 @@
 import { isSummary, type Cell, type Column, type ReportTable } from './table.ts';
 
 function fixed(x: number, digits: number): string {
-  if (Number.isInteger(x)) return String(x);
   const s = x.toFixed(digits);
   return s === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : s; // no "-0.00"
 }

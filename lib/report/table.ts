@@ -7,6 +7,7 @@ export interface Column {
   key: string;
   label: string;
   /** Decimals in Markdown; default 2, as the paper prints. Integers print as integers. */
+  /** Decimals in Markdown; default 2, as the paper prints; 0 for counts. */
   digits?: number;
 }
 
