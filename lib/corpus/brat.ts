@@ -40,7 +40,8 @@ export function parseBrat(text: string, ann: string, annFile: string, id: string
     const entity = guard(options, () => {
       if (lineText[0] !== 'T') throw new CorpusError({ file: annFile, line }, 'unknown annotation kind');
       const cols = lineText.split('\t');
-      const annotation = cols[0];
+      // Only the id: a line without tabs would otherwise carry its text into the message.
+      const annotation = /^\S+/.exec(lineText)![0];
       const at = { file: annFile, line, annotation };
       if (cols.length < 3) throw new CorpusError(at, 'expected "T<id><TAB>Type offsets<TAB>text"');
       const head = /^(\S+)\s+(.+)$/.exec(cols[1]);
