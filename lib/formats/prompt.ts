@@ -5,11 +5,10 @@ import type { Format } from './types.ts';
 export const PROMPT_TEMPLATE =
   'The task you need to complete is named entity recognition. Follow {dataset} guidelines.\n\n{format}\n\nText: {text}';
 
-/** Fills Listing 1. Replacement is literal, so braces in the text are left alone. */
+/** Fills Listing 1 in one pass, so braces inside the values are left alone. */
 export function buildPrompt(dataset: string, formatInstruction: string, text: string): string {
-  return PROMPT_TEMPLATE.replace('{dataset}', () => dataset)
-    .replace('{format}', () => formatInstruction)
-    .replace('{text}', () => text);
+  const values: Record<string, string> = { dataset, format: formatInstruction, text };
+  return PROMPT_TEMPLATE.replace(/\{(dataset|format|text)\}/gu, (_, key: string) => values[key]);
 }
 
 export interface ChatMessage {
