@@ -7,3 +7,4 @@ export * from './draws.ts';
 export * from './health.ts';
 export * from './span-shift.ts';
 export * from './bootstrap.ts';
+export * from './jsonl-files.ts';
