@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { register as registerFormats } from './formats.ts';
 
 /**
  * One line per area; each module adds its own subcommands to the program.
  * Keep the list in the order they should appear in `mfner --help`.
  */
-const registrations: Array<(program: Command) => void> = [];
+const registrations: Array<(program: Command) => void> = [
+  registerFormats,
+];
 
 export function registerCommands(program: Command): void {
   for (const register of registrations) register(program);
