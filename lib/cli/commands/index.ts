@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { register as registerFormats } from './formats.ts';
+import { register as registerCorpus } from './corpus.ts';
 
 /**
  * One line per area; each module adds its own subcommands to the program.
  * Keep the list in the order they should appear in `mfner --help`.
  */
 const registrations: Array<(program: Command) => void> = [
-  registerFormats,
+  registerCorpus,
 ];
 
 export function registerCommands(program: Command): void {
