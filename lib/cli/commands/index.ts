@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as registerCorpus } from './corpus.ts';
+import { register as registerFormats } from './formats.ts';
 
 /**
  * One line per area; each module adds its own subcommands to the program.
@@ -7,6 +8,7 @@ import { register as registerCorpus } from './corpus.ts';
  */
 const registrations: Array<(program: Command) => void> = [
   registerCorpus,
+  registerFormats,
 ];
 
 export function registerCommands(program: Command): void {
