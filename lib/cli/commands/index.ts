@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as registerCorpus } from './corpus.ts';
 import { register as registerFormats } from './formats.ts';
+import { register as registerMetrics } from './metrics.ts';
 
 /**
  * One line per area; each module adds its own subcommands to the program.
@@ -9,6 +10,7 @@ import { register as registerFormats } from './formats.ts';
 const registrations: Array<(program: Command) => void> = [
   registerCorpus,
   registerFormats,
+  registerMetrics,
 ];
 
 export function registerCommands(program: Command): void {
