@@ -1,0 +1,137 @@
+import { loadBinding } from './binding.ts';
+import { MfnerError, nativeCall, nativeCallSync } from './errors.ts';
+import type { Model } from './model.ts';
+import { defaultThreads } from './threads.ts';
+import type { FinishReason, NativeConstraint, NativeContext, NativeContextOptions, NativeGenerateResult } from './types.ts';
+
+export interface ContextOptions extends NativeContextOptions {}
+
+export type Prompt = string | Int32Array | readonly number[];
+
+export interface GenerateOptions {
+  maxTokens?: number;
+  /** 0 (the default) is greedy; above 0 samples with `seed`. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** Keep generating past end-of-generation tokens (benchmarks). */
+  ignoreEos?: boolean;
+  /** For string prompts: add BOS as the model asks (default true). */
+  addSpecial?: boolean;
+  /** One constraint for every prompt, or one (or null) per prompt. */
+  constraint?: NativeConstraint | null | readonly (NativeConstraint | null)[];
+  signal?: AbortSignal;
+}
+
+export interface GeneratedSequence {
+  tokens: Int32Array;
+  text: string;
+  finishReason: FinishReason;
+}
+
+export interface GenerateResult {
+  sequences: GeneratedSequence[];
+  timings: NativeGenerateResult['timings'];
+}
+
+/**
+ * An inference context. Calls to `generate` run one at a time, in order; each decodes all of
+ * its prompts together in one llama.cpp batch loop on a worker thread.
+ */
+export class Context {
+  private tail: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private disposing: Promise<void> | undefined;
+
+  private constructor(
+    readonly model: Model,
+    private readonly native: NativeContext,
+    private readonly onDispose: () => void,
+  ) {}
+
+  /** @internal use Model.createContext */
+  static create(model: Model, options: ContextOptions, onDispose: () => void): Context {
+    const binding = loadBinding();
+    const native = nativeCallSync(() => new binding.Context(model.native, { threads: defaultThreads(), ...options }));
+    return new Context(model, native, onDispose);
+  }
+
+  get info(): ReturnType<NativeContext['info']> {
+    return this.native.info();
+  }
+
+  generate(prompts: readonly Prompt[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    if (this.disposed) return Promise.reject(new MfnerError('ERR_DISPOSED', 'context is disposed'));
+    const run = this.tail.then(() => this.run(prompts, options));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(prompts: readonly Prompt[], options: GenerateOptions): Promise<GenerateResult> {
+    const { signal } = options;
+    if (this.disposed) throw new MfnerError('ERR_DISPOSED', 'context is disposed');
+    if (signal?.aborted) throw new MfnerError('ERR_ABORTED', 'generation aborted before it started');
+    const tokenized = prompts.map((p) => this.toTokens(p, options.addSpecial ?? true));
+    const constraints = expandConstraints(options.constraint, prompts.length);
+    const nativeOptions = {
+      maxTokens: options.maxTokens ?? 256,
+      temperature: options.temperature ?? 0,
+      topK: options.topK ?? 0,
+      topP: options.topP ?? 1,
+      seed: options.seed ?? 0,
+      ignoreEos: options.ignoreEos ?? false,
+    };
+    const onAbort = () => this.native.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let result: NativeGenerateResult;
+    try {
+      result = await nativeCall(() => this.native.generate(tokenized, nativeOptions, constraints));
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    const sequences = result.sequences.map((s) => ({ tokens: s.tokens, finishReason: s.finishReason, text: this.model.detokenize(s.tokens) }));
+    if (result.aborted) {
+      const err = new MfnerError('ERR_ABORTED', 'generation aborted');
+      (err as MfnerError & { partial?: GenerateResult }).partial = { sequences, timings: result.timings };
+      throw err;
+    }
+    return { sequences, timings: result.timings };
+  }
+
+  private toTokens(prompt: Prompt, addSpecial: boolean): Int32Array {
+    if (typeof prompt === 'string') {
+      return prompt.length === 0 ? new Int32Array(0) : this.model.tokenize(prompt, { addSpecial, parseSpecial: true });
+    }
+    if (prompt instanceof Int32Array) return prompt;
+    if (!Array.isArray(prompt)) throw new MfnerError('ERR_INVALID_ARG', 'a prompt must be a string, an Int32Array or an array of token ids');
+    for (const [i, t] of prompt.entries()) {
+      if (!Number.isInteger(t) || t < -0x80000000 || t > 0x7fffffff) throw new MfnerError('ERR_INVALID_TOKEN', `token at index ${i} is not a 32-bit integer`);
+    }
+    return Int32Array.from(prompt);
+  }
+
+  /** Waits for queued and in-flight generations to finish, then frees the native context. */
+  dispose(): Promise<void> {
+    if (this.disposing) return this.disposing;
+    this.disposed = true;
+    this.disposing = this.tail.then(() => {
+      this.native.dispose();
+      this.onDispose();
+    });
+    return this.disposing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}
+
+function expandConstraints(c: GenerateOptions['constraint'], n: number): (NativeConstraint | null)[] | undefined {
+  if (c === undefined || c === null) return undefined;
+  if (Array.isArray(c)) {
+    if (c.length !== n) throw new MfnerError('ERR_INVALID_ARG', `constraint list has ${c.length} entries for ${n} prompts`);
+    return c.map((x) => x ?? null);
+  }
+  return Array.from({ length: n }, () => c as NativeConstraint);
+}

@@ -1,0 +1,8 @@
+export { Model, type ChatMessage, type ModelMetadata, type LoadModelOptions } from './model.ts';
+export { Context, type ContextOptions, type GenerateOptions, type GenerateResult, type GeneratedSequence, type Prompt } from './context.ts';
+export { createGrammar } from './grammar.ts';
+export { makeModel, madeModelPath, SHAPES, vocabularyPath, type MakeModelOptions, type MadeArchitecture, type MadeShape } from './make-model.ts';
+export { MfnerError } from './errors.ts';
+export { loadBinding, BUILD_HINT } from './binding.ts';
+export { defaultThreads } from './threads.ts';
+export type { FinishReason, NativeConstraint, NativeGrammar } from './types.ts';

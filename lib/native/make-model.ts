@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadBinding } from './binding.ts';
+import { LLAMA32_CHAT_TEMPLATE, QWEN25_CHAT_TEMPLATE } from './chat-templates.ts';
+import { MfnerError, nativeCall } from './errors.ts';
+import { packageRoot } from './package-root.ts';
+
+export type MadeArchitecture = 'qwen2' | 'llama';
+export type MadeShape = 'tiny' | 'qwen2.5-0.5b' | 'llama-3.2-1b';
+
+interface Shape {
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  nFf: number;
+  nCtx: number;
+}
+
+/** Real shapes from the models' Hugging Face configs; `tiny` is a few MB, for tests. */
+export const SHAPES: Record<MadeShape, Shape> = {
+  tiny: { nEmbd: 32, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 64, nCtx: 4096 },
+  'qwen2.5-0.5b': { nEmbd: 896, nLayer: 24, nHead: 14, nHeadKv: 2, nFf: 4864, nCtx: 32768 },
+  'llama-3.2-1b': { nEmbd: 2048, nLayer: 16, nHead: 32, nHeadKv: 8, nFf: 8192, nCtx: 131072 },
+};
+
+const ARCHITECTURES: Record<MadeArchitecture, { vocab: string; template: string; ropeTheta: number; rmsEps: number; qkvBias: boolean }> = {
+  qwen2: { vocab: 'ggml-vocab-qwen2.gguf', template: QWEN25_CHAT_TEMPLATE, ropeTheta: 1_000_000, rmsEps: 1e-6, qkvBias: true },
+  llama: { vocab: 'ggml-vocab-llama-bpe.gguf', template: LLAMA32_CHAT_TEMPLATE, ropeTheta: 500_000, rmsEps: 1e-5, qkvBias: false },
+};
+
+export interface MakeModelOptions {
+  architecture: MadeArchitecture;
+  shape: MadeShape;
+  out: string;
+  seed?: number;
+  weightType?: 'f16' | 'f32';
+}
+
+export function vocabularyPath(architecture: MadeArchitecture): string {
+  return path.join(packageRoot, 'deps', 'llama.cpp', 'models', ARCHITECTURES[architecture].vocab);
+}
+
+/** Writes a GGUF with random weights, a real tokenizer and the family's chat template. */
+export async function makeModel(options: MakeModelOptions) {
+  const arch = ARCHITECTURES[options.architecture];
+  const shape = SHAPES[options.shape];
+  if (!arch) throw new MfnerError('ERR_INVALID_ARG', `unknown architecture "${options.architecture}" (qwen2, llama)`);
+  if (!shape) throw new MfnerError('ERR_INVALID_ARG', `unknown shape "${options.shape}" (${Object.keys(SHAPES).join(', ')})`);
+  const vocabPath = vocabularyPath(options.architecture);
+  if (!existsSync(vocabPath)) {
+    throw new MfnerError('ERR_VOCAB_MISSING', `vocabulary file ${vocabPath} is missing: the llama.cpp source is not extracted (run npm install)`);
+  }
+  mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
+  const binding = loadBinding();
+  return nativeCall(() =>
+    binding.makeModel({
+      architecture: options.architecture,
+      name: `mfner-random-${options.architecture}-${options.shape}`,
+      vocabPath,
+      chatTemplate: arch.template,
+      out: path.resolve(options.out),
+      ...shape,
+      ropeTheta: arch.ropeTheta,
+      rmsEps: arch.rmsEps,
+      qkvBias: arch.qkvBias,
+      tiedEmbeddings: true,
+      weightType: options.weightType ?? 'f16',
+      seed: options.seed ?? 42,
+    }),
+  );
+}
+
+/** A made model cached under .cache/models (made once, reused by tests and benches). */
+export async function madeModelPath(architecture: MadeArchitecture, shape: MadeShape): Promise<string> {
+  const out = path.join(packageRoot, '.cache', 'models', `${architecture}-${shape}.gguf`);
+  if (!existsSync(out)) await makeModel({ architecture, shape, out });
+  return out;
+}

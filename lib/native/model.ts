@@ -1,0 +1,84 @@
+import { loadBinding } from './binding.ts';
+import { Context, type ContextOptions } from './context.ts';
+import { MfnerError, nativeCall, nativeCallSync } from './errors.ts';
+import type { NativeChatMessage, NativeModel, NativeModelMetadata, NativeModelOptions } from './types.ts';
+
+export type ChatMessage = NativeChatMessage;
+export type ModelMetadata = NativeModelMetadata;
+
+export interface LoadModelOptions extends NativeModelOptions {}
+
+/** A loaded GGUF model. Share one between many contexts; `dispose()` waits for them. */
+export class Model {
+  readonly metadata: ModelMetadata;
+  private readonly contexts = new Set<Context>();
+  private disposed = false;
+
+  private constructor(
+    /** @internal */ readonly native: NativeModel,
+    readonly path: string,
+  ) {
+    this.metadata = native.metadata();
+  }
+
+  static async load(path: string, options: LoadModelOptions = {}): Promise<Model> {
+    const binding = loadBinding();
+    const native = nativeCallSync(() => new binding.Model(path, options));
+    await nativeCall(() => native.load());
+    return new Model(native, path);
+  }
+
+  tokenize(text: string, options: { addSpecial?: boolean; parseSpecial?: boolean } = {}): Int32Array {
+    this.assertLive();
+    const tokens = nativeCallSync(() => this.native.tokenize(text, options));
+    // Chat templates often write BOS themselves; adding it again would double it.
+    if (options.addSpecial && this.metadata.bosToken !== null && tokens.length > 1 && tokens[0] === this.metadata.bosToken && tokens[1] === this.metadata.bosToken) {
+      return tokens.subarray(1);
+    }
+    return tokens;
+  }
+
+  detokenize(tokens: Int32Array | readonly number[], options: { special?: boolean } = {}): string {
+    this.assertLive();
+    return nativeCallSync(() => this.native.detokenize(tokens, options));
+  }
+
+  /** Each token's raw bytes (a piece may hold part of a UTF-8 character). */
+  tokenPieces(tokens: Int32Array | readonly number[], options: { special?: boolean } = {}): Buffer[] {
+    this.assertLive();
+    return nativeCallSync(() => this.native.tokenPieces(tokens, options));
+  }
+
+  /** Renders a conversation with the model's own chat template (Jinja), or `options.template`. */
+  renderChat(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean; template?: string } = {}): string {
+    this.assertLive();
+    return nativeCallSync(() => this.native.renderChat(messages, options));
+  }
+
+  async createContext(options: ContextOptions = {}): Promise<Context> {
+    this.assertLive();
+    const context = Context.create(this, options, () => this.contexts.delete(context));
+    this.contexts.add(context);
+    return context;
+  }
+
+  /** Disposes every context (each waits for its in-flight work), then frees the model. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all([...this.contexts].map((c) => c.dispose()));
+    this.native.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new MfnerError('ERR_DISPOSED', 'model is disposed');
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The whole native surface of build/Release/mfner.node, typed in one place.
+ * Everything else in lib/native wraps these with friendlier, safer TypeScript classes.
+ */
+
+export interface NativeModelOptions {
+  gpuLayers?: number;
+  vocabOnly?: boolean;
+  useMmap?: boolean;
+}
+
+export interface NativeModelMetadata {
+  architecture: string | null;
+  name: string | null;
+  description: string;
+  parameterCount: number;
+  sizeBytes: number;
+  vocabularySize: number;
+  contextLength: number;
+  embeddingLength: number;
+  layerCount: number;
+  chatTemplate: string | null;
+  bosToken: number | null;
+  eosToken: number | null;
+  eotToken: number | null;
+  addBos: boolean;
+}
+
+export interface NativeChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface NativeModel {
+  load(): Promise<NativeModel>;
+  metadata(): NativeModelMetadata;
+  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Int32Array;
+  detokenize(tokens: Int32Array | readonly number[], options?: { special?: boolean }): string;
+  tokenPieces(tokens: Int32Array | readonly number[], options?: { special?: boolean }): Buffer[];
+  renderChat(messages: readonly NativeChatMessage[], options?: { addGenerationPrompt?: boolean; template?: string }): string;
+  dispose(): void;
+}
+
+export interface NativeContextOptions {
+  contextSize?: number;
+  batchSize?: number;
+  microBatchSize?: number;
+  sequences?: number;
+  threads?: number;
+}
+
+export interface NativeGenerateOptions {
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  ignoreEos?: boolean;
+}
+
+export type FinishReason = 'eog' | 'length' | 'aborted';
+
+export interface NativeGenerateResult {
+  sequences: { tokens: Int32Array; finishReason: FinishReason }[];
+  timings: { promptTokens: number; promptMs: number; generatedTokens: number; generateMs: number; decodeCalls: number };
+  aborted: boolean;
+}
+
+export interface NativeContext {
+  generate(prompts: Int32Array[], options: NativeGenerateOptions, constraints?: (NativeConstraint | null)[]): Promise<NativeGenerateResult>;
+  abort(): void;
+  dispose(): void;
+  info(): Required<NativeContextOptions> & { disposed: boolean };
+}
+
+/** Any native object that carries a per-sequence constraint (GBNF grammar, format constraint). */
+export interface NativeConstraint {
+  readonly __mfnerConstraint: unknown;
+}
+
+export interface NativeGrammar extends NativeConstraint {
+  readonly source: string;
+}
+
+export interface NativeMakeModelSpec {
+  architecture: 'qwen2' | 'llama';
+  name?: string;
+  vocabPath: string;
+  chatTemplate?: string;
+  out: string;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  nFf: number;
+  nCtx: number;
+  ropeTheta?: number;
+  rmsEps?: number;
+  qkvBias?: boolean;
+  tiedEmbeddings?: boolean;
+  weightType?: 'f16' | 'f32';
+  seed?: number;
+}
+
+export interface NativeBinding {
+  Model: new (path: string, options?: NativeModelOptions) => NativeModel;
+  Context: new (model: NativeModel, options?: NativeContextOptions) => NativeContext;
+  Grammar: new (model: NativeModel, gbnf: string, options?: { root?: string }) => NativeGrammar;
+  makeModel(spec: NativeMakeModelSpec): Promise<{ path: string; parameterCount: number; tensorCount: number; dataBytes: number }>;
+  systemInfo(): { cuda: boolean; gpuOffload: boolean; mmap: boolean; system: string };
+  setLogLevel(level: 'debug' | 'info' | 'warn' | 'error' | 'none'): void;
+}

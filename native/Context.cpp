@@ -1,0 +1,418 @@
+#include "Context.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "Constraint.h"
+#include "Model.h"
+#include "util.h"
+
+namespace mfner {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Everything a generation needs, converted from JS once on the main thread.
+struct GenerateRequest {
+    std::vector<std::vector<llama_token>> prompts;
+    std::vector<ConstraintSource *> constraints;  // per prompt, may be null
+    std::vector<uint32_t> seeds;                  // per prompt
+    int32_t maxTokens = 256;
+    float temperature = 0.0f;  // <= 0: greedy
+    int32_t topK = 0;
+    float topP = 1.0f;
+    bool ignoreEos = false;
+};
+
+struct SequenceResult {
+    std::vector<llama_token> tokens;
+    std::string finishReason = "length";
+};
+
+struct SamplerDeleter {
+    void operator()(llama_sampler * s) const { if (s) llama_sampler_free(s); }
+};
+using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
+
+struct BatchGuard {
+    llama_batch batch;
+    explicit BatchGuard(int32_t n) : batch(llama_batch_init(n, 0, 1)) {}
+    ~BatchGuard() { llama_batch_free(batch); }
+    void Clear() { batch.n_tokens = 0; }
+    void Add(llama_token token, llama_pos pos, llama_seq_id seq, bool logits) {
+        int32_t i = batch.n_tokens++;
+        batch.token[i] = token;
+        batch.pos[i] = pos;
+        batch.n_seq_id[i] = 1;
+        batch.seq_id[i][0] = seq;
+        batch.logits[i] = logits;
+    }
+};
+
+}  // namespace
+
+class GenerateWorker : public Napi::AsyncWorker {
+public:
+    GenerateWorker(ContextWrap * owner, GenerateRequest request, std::vector<Napi::ObjectReference> keepAlive, Napi::Promise::Deferred deferred)
+        : Napi::AsyncWorker(owner->Env()), owner_(owner), req_(std::move(request)), keepAlive_(std::move(keepAlive)), deferred_(deferred) {
+        owner_->Ref();
+    }
+    ~GenerateWorker() override { owner_->Unref(); }
+
+    void Execute() override {
+        try {
+            Run();
+        } catch (const CodedError & e) {
+            code_ = e.code();
+            SetError(e.what());
+        } catch (const std::exception & e) {
+            code_ = "ERR_GENERATE";
+            SetError(std::string("generation failed: ") + e.what());
+        }
+    }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        Finish();
+        Napi::Object out = Napi::Object::New(env);
+        Napi::Array seqs = Napi::Array::New(env, results_.size());
+        for (size_t s = 0; s < results_.size(); ++s) {
+            Napi::Object o = Napi::Object::New(env);
+            auto tokens = Napi::Int32Array::New(env, results_[s].tokens.size());
+            if (!results_[s].tokens.empty()) std::memcpy(tokens.Data(), results_[s].tokens.data(), results_[s].tokens.size() * sizeof(llama_token));
+            o.Set("tokens", tokens);
+            o.Set("finishReason", Napi::String::New(env, results_[s].finishReason));
+            seqs.Set(static_cast<uint32_t>(s), o);
+        }
+        out.Set("sequences", seqs);
+        Napi::Object timings = Napi::Object::New(env);
+        timings.Set("promptTokens", Napi::Number::New(env, promptTokens_));
+        timings.Set("promptMs", Napi::Number::New(env, promptMs_));
+        timings.Set("generatedTokens", Napi::Number::New(env, generatedTokens_));
+        timings.Set("generateMs", Napi::Number::New(env, generateMs_));
+        timings.Set("decodeCalls", Napi::Number::New(env, decodeCalls_));
+        out.Set("timings", timings);
+        out.Set("aborted", Napi::Boolean::New(env, aborted_));
+        deferred_.Resolve(out);
+    }
+
+    void OnError(const Napi::Error & err) override {
+        Finish();
+        RejectCoded(deferred_, code_, err.Message());
+    }
+
+private:
+    void Finish() {
+        owner_->busy_ = false;
+        if (owner_->disposeRequested_) owner_->FreeNow();
+    }
+
+    bool AbortRequested() const { return owner_->abortRequested_.load(std::memory_order_relaxed); }
+
+    // llama_decode with its return codes turned into coded errors; false when aborted.
+    bool Decode(llama_batch & batch) {
+        ++decodeCalls_;
+        int32_t rc = llama_decode(owner_->ctx_, batch);
+        if (rc == 0) return true;
+        if (rc == 2 || AbortRequested()) return false;
+        if (rc == 1) throw CodedError("ERR_CONTEXT_FULL", "no room in the KV cache for this batch (use a larger contextSize or fewer sequences)");
+        throw CodedError("ERR_DECODE", "llama_decode failed with code " + std::to_string(rc));
+    }
+
+    SamplerPtr MakeSampler(size_t s, const llama_vocab * vocab) {
+        if (!req_.constraints[s] && req_.temperature <= 0.0f) return nullptr;  // fast greedy path
+        llama_sampler_chain_params cp = llama_sampler_chain_default_params();
+        cp.no_perf = true;
+        SamplerPtr chain(llama_sampler_chain_init(cp));
+        if (req_.constraints[s]) llama_sampler_chain_add(chain.get(), req_.constraints[s]->NewSequenceSampler(vocab));
+        if (req_.temperature <= 0.0f) {
+            llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+        } else {
+            if (req_.topK > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(req_.topK));
+            if (req_.topP < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(req_.topP, 1));
+            llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(req_.temperature));
+            llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(req_.seeds[s]));
+        }
+        return chain;
+    }
+
+    llama_token Sample(llama_sampler * chain, int32_t idx, int32_t nVocab) {
+        if (chain) return llama_sampler_sample(chain, owner_->ctx_, idx);
+        const float * logits = llama_get_logits_ith(owner_->ctx_, idx);
+        if (!logits) throw CodedError("ERR_DECODE", "no logits for a sequence");
+        return static_cast<llama_token>(std::max_element(logits, logits + nVocab) - logits);
+    }
+
+    void Run() {
+        llama_context * ctx = owner_->ctx_;
+        const llama_vocab * vocab = owner_->model_->Vocab();
+        const int32_t nVocab = llama_vocab_n_tokens(vocab);
+        const size_t n = req_.prompts.size();
+        llama_memory_clear(llama_get_memory(ctx), true);
+        results_.assign(n, SequenceResult{});
+
+        std::vector<SamplerPtr> samplers;
+        for (size_t s = 0; s < n; ++s) samplers.push_back(MakeSampler(s, vocab));
+
+        const int32_t nBatch = static_cast<int32_t>(llama_n_batch(ctx));
+        BatchGuard batch(std::max<int32_t>(nBatch, static_cast<int32_t>(n)));
+        std::vector<llama_pos> pos(n, 0);
+        std::vector<bool> active(n, true);
+        std::vector<llama_token> next(n, LLAMA_TOKEN_NULL);
+
+        // Records a sampled token; false when the sequence is finished.
+        auto accept = [&](size_t s, llama_token t) {
+            if (!req_.ignoreEos && llama_vocab_is_eog(vocab, t)) {
+                results_[s].finishReason = "eog";
+                active[s] = false;
+                return;
+            }
+            results_[s].tokens.push_back(t);
+            ++generatedTokens_;
+            next[s] = t;
+            if (static_cast<int32_t>(results_[s].tokens.size()) >= req_.maxTokens) {
+                results_[s].finishReason = "length";
+                active[s] = false;
+            }
+        };
+
+        // Prefill in chunks of n_batch tokens. Logits from one llama_decode are gone after the
+        // next, so a sequence whose prompt ends in this chunk samples its first token right here.
+        auto t0 = Clock::now();
+        std::vector<std::pair<size_t, int32_t>> endsHere;  // (sequence, index in batch)
+        batch.Clear();
+        for (size_t s = 0; s < n; ++s) {
+            const auto & p = req_.prompts[s];
+            for (size_t i = 0; i < p.size(); ++i) {
+                bool last = i + 1 == p.size();
+                if (last) endsHere.emplace_back(s, batch.batch.n_tokens);
+                batch.Add(p[i], pos[s]++, static_cast<llama_seq_id>(s), last);
+                ++promptTokens_;
+                if (batch.batch.n_tokens == nBatch) {
+                    if (!Decode(batch.batch)) return MarkAborted();
+                    for (auto [seq, idx] : endsHere) accept(seq, Sample(samplers[seq].get(), idx, nVocab));
+                    endsHere.clear();
+                    batch.Clear();
+                }
+            }
+        }
+        if (batch.batch.n_tokens > 0) {
+            if (!Decode(batch.batch)) return MarkAborted();
+            for (auto [seq, idx] : endsHere) accept(seq, Sample(samplers[seq].get(), idx, nVocab));
+        }
+        promptMs_ = MsSince(t0);
+
+        // Decode: one token per live sequence per llama_decode.
+        auto t1 = Clock::now();
+        std::vector<std::pair<size_t, int32_t>> rows;
+        while (true) {
+            if (AbortRequested()) return MarkAborted();
+            batch.Clear();
+            rows.clear();
+            for (size_t s = 0; s < n; ++s) {
+                if (!active[s]) continue;
+                rows.emplace_back(s, batch.batch.n_tokens);
+                batch.Add(next[s], pos[s]++, static_cast<llama_seq_id>(s), true);
+            }
+            if (rows.empty()) break;
+            if (!Decode(batch.batch)) return MarkAborted();
+            for (auto [seq, idx] : rows) accept(seq, Sample(samplers[seq].get(), idx, nVocab));
+        }
+        generateMs_ = MsSince(t1);
+    }
+
+    void MarkAborted() {
+        aborted_ = true;
+        for (auto & r : results_) if (r.finishReason == "length") r.finishReason = "aborted";
+    }
+
+    ContextWrap * owner_;
+    GenerateRequest req_;
+    std::vector<Napi::ObjectReference> keepAlive_;  // constraint objects in use
+    Napi::Promise::Deferred deferred_;
+    std::vector<SequenceResult> results_;
+    std::string code_ = "ERR_GENERATE";
+    bool aborted_ = false;
+    double promptMs_ = 0, generateMs_ = 0;
+    int64_t promptTokens_ = 0, generatedTokens_ = 0, decodeCalls_ = 0;
+};
+
+Napi::Object ContextWrap::Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function func = DefineClass(env, "Context", {
+        InstanceMethod<&ContextWrap::Generate>("generate"),
+        InstanceMethod<&ContextWrap::Abort>("abort"),
+        InstanceMethod<&ContextWrap::Dispose>("dispose"),
+        InstanceMethod<&ContextWrap::Info>("info"),
+    });
+    exports.Set("Context", func);
+    return exports;
+}
+
+bool ContextWrap::AbortCallback(void * self) {
+    return static_cast<ContextWrap *>(self)->abortRequested_.load(std::memory_order_relaxed);
+}
+
+// new Context(model, { contextSize, batchSize, microBatchSize, sequences, threads })
+ContextWrap::ContextWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<ContextWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(ModelWrap::constructor.Value())) {
+        Throw(env, "ERR_INVALID_ARG", "Context needs a Model as its first argument");
+    }
+    model_ = ModelWrap::Unwrap(info[0].As<Napi::Object>());
+    llama_model * model = model_->Require(env);
+    Napi::Object opts = OptObject(info, 1);
+    auto positive = [&](const char * key, double fallback, double max) {
+        double v = OptNumber(opts, key, fallback);
+        if (!(v >= 1 && v <= max) || v != std::floor(v)) Throw(env, "ERR_INVALID_ARG", std::string("option ") + key + " must be an integer in 1.." + std::to_string(static_cast<int64_t>(max)));
+        return static_cast<uint32_t>(v);
+    };
+    options_.contextSize = positive("contextSize", 2048, 1 << 20);
+    options_.batchSize = positive("batchSize", std::min<uint32_t>(512, options_.contextSize), 1 << 20);
+    options_.microBatchSize = positive("microBatchSize", std::min<uint32_t>(512, options_.batchSize), options_.batchSize);
+    options_.sequences = positive("sequences", 1, 256);
+    options_.threads = static_cast<int32_t>(positive("threads", 2, 1024));
+
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = options_.contextSize;
+    cp.n_batch = options_.batchSize;
+    cp.n_ubatch = options_.microBatchSize;
+    cp.n_seq_max = options_.sequences;
+    cp.n_threads = options_.threads;
+    cp.n_threads_batch = options_.threads;
+    cp.kv_unified = true;  // one cache shared by all sequences: sum of their lengths <= contextSize
+    cp.no_perf = true;
+    cp.abort_callback = AbortCallback;
+    cp.abort_callback_data = this;
+    ctx_ = llama_init_from_model(model, cp);
+    if (!ctx_) Throw(env, "ERR_CONTEXT_CREATE", "llama.cpp could not create the context (out of memory, or options the model does not support)");
+    options_.contextSize = llama_n_ctx(ctx_);
+    modelRef_ = Napi::Persistent(info[0].As<Napi::Object>());
+    model_->AddContext();
+}
+
+ContextWrap::~ContextWrap() { FreeNow(); }
+
+void ContextWrap::FreeNow() {
+    if (ctx_) {
+        llama_free(ctx_);
+        ctx_ = nullptr;
+        model_->RemoveContext();
+    }
+}
+
+Napi::Value ContextWrap::Info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("contextSize", Napi::Number::New(env, options_.contextSize));
+    out.Set("batchSize", Napi::Number::New(env, options_.batchSize));
+    out.Set("microBatchSize", Napi::Number::New(env, options_.microBatchSize));
+    out.Set("sequences", Napi::Number::New(env, options_.sequences));
+    out.Set("threads", Napi::Number::New(env, options_.threads));
+    out.Set("disposed", Napi::Boolean::New(env, ctx_ == nullptr));
+    return out;
+}
+
+// generate(prompts: Int32Array[], options, constraints?: (object | null)[]) -> Promise
+Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!ctx_ || disposeRequested_) Throw(env, "ERR_DISPOSED", "context is disposed");
+    if (busy_) Throw(env, "ERR_BUSY", "a generation is already running on this context");
+    if (info.Length() < 1 || !info[0].IsArray()) Throw(env, "ERR_INVALID_ARG", "prompts must be an array of token arrays");
+    Napi::Array prompts = info[0].As<Napi::Array>();
+    Napi::Object opts = OptObject(info, 1);
+    const llama_vocab * vocab = model_->Vocab();
+    const int32_t nVocab = llama_vocab_n_tokens(vocab);
+
+    GenerateRequest req;
+    const uint32_t n = prompts.Length();
+    if (n == 0) Throw(env, "ERR_INVALID_ARG", "at least one prompt is required");
+    if (n > options_.sequences) {
+        Throw(env, "ERR_TOO_MANY_SEQUENCES", std::to_string(n) + " prompts but the context was created for " + std::to_string(options_.sequences) + " sequences");
+    }
+    double maxTokens = OptNumber(opts, "maxTokens", 256);
+    if (!(maxTokens >= 1 && maxTokens <= options_.contextSize) || maxTokens != std::floor(maxTokens)) {
+        Throw(env, "ERR_INVALID_ARG", "maxTokens must be an integer in 1..contextSize");
+    }
+    req.maxTokens = static_cast<int32_t>(maxTokens);
+    req.temperature = static_cast<float>(OptNumber(opts, "temperature", 0));
+    req.topK = static_cast<int32_t>(OptNumber(opts, "topK", 0));
+    req.topP = static_cast<float>(OptNumber(opts, "topP", 1));
+    req.ignoreEos = OptBool(opts, "ignoreEos", false);
+    const double seed = OptNumber(opts, "seed", 0);
+    if (seed < 0 || seed > 4294967295.0 || seed != std::floor(seed)) Throw(env, "ERR_INVALID_ARG", "seed must be an integer in 0..2^32-1");
+
+    uint64_t needed = 0;
+    for (uint32_t s = 0; s < n; ++s) {
+        Napi::Value v = prompts.Get(s);
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+            Throw(env, "ERR_INVALID_ARG", "prompt " + std::to_string(s) + " must be an Int32Array of token ids");
+        }
+        auto arr = v.As<Napi::Int32Array>();
+        std::vector<llama_token> tokens(arr.Data(), arr.Data() + arr.ElementLength());
+        if (tokens.empty()) {
+            // An empty prompt means "start from BOS"; without a BOS token there is nothing to start from.
+            llama_token bos = llama_vocab_bos(vocab);
+            if (bos == LLAMA_TOKEN_NULL) Throw(env, "ERR_EMPTY_PROMPT", "prompt " + std::to_string(s) + " is empty and the model has no BOS token");
+            tokens.push_back(bos);
+        }
+        for (size_t i = 0; i < tokens.size(); ++i) {
+            if (tokens[i] < 0 || tokens[i] >= nVocab) {
+                Throw(env, "ERR_INVALID_TOKEN", "prompt " + std::to_string(s) + " has token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) + ", outside the vocabulary");
+            }
+        }
+        needed += tokens.size() + static_cast<uint64_t>(req.maxTokens);
+        req.prompts.push_back(std::move(tokens));
+        req.seeds.push_back(static_cast<uint32_t>(seed));
+    }
+    if (needed > options_.contextSize) {
+        Throw(env, "ERR_CONTEXT_OVERFLOW", "prompts plus maxTokens need " + std::to_string(needed) + " cells but the context holds " + std::to_string(options_.contextSize));
+    }
+
+    std::vector<Napi::ObjectReference> keepAlive;
+    req.constraints.assign(n, nullptr);
+    if (info.Length() > 2 && info[2].IsArray()) {
+        Napi::Array cons = info[2].As<Napi::Array>();
+        if (cons.Length() != n) Throw(env, "ERR_INVALID_ARG", "constraints must have one entry per prompt");
+        for (uint32_t s = 0; s < n; ++s) {
+            Napi::Value c = cons.Get(s);
+            if (c.IsNull() || c.IsUndefined()) continue;
+            ConstraintSource * src = UnwrapConstraint(c);
+            if (!src) Throw(env, "ERR_INVALID_ARG", "constraint " + std::to_string(s) + " is not a constraint object");
+            req.constraints[s] = src;
+            keepAlive.push_back(Napi::Persistent(c.As<Napi::Object>()));
+        }
+    }
+
+    auto deferred = Napi::Promise::Deferred::New(env);
+    busy_ = true;
+    abortRequested_ = false;  // reset on the JS thread, so an abort() right after this call is kept
+    (new GenerateWorker(this, std::move(req), std::move(keepAlive), deferred))->Queue();
+    return deferred.Promise();
+}
+
+Napi::Value ContextWrap::Abort(const Napi::CallbackInfo & info) {
+    if (busy_) abortRequested_ = true;
+    return info.Env().Undefined();
+}
+
+Napi::Value ContextWrap::Dispose(const Napi::CallbackInfo & info) {
+    if (busy_) {
+        disposeRequested_ = true;
+        abortRequested_ = true;
+    } else {
+        FreeNow();
+    }
+    return info.Env().Undefined();
+}
+
+}  // namespace mfner
