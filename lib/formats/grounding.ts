@@ -50,7 +50,8 @@ export class Grounder {
     const re = new RegExp(pattern, 'gu');
     for (let m = re.exec(this.text); m; m = re.exec(this.text)) {
       yield [[m.index, m.index + m[0].length]];
-      re.lastIndex = m.index + 1;
+      // Step a whole code point: a /u regex moved into a surrogate pair backs up and loops.
+      re.lastIndex = m.index + (this.text.codePointAt(m.index)! > 0xffff ? 2 : 1);
     }
   }
 
