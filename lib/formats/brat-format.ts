@@ -101,6 +101,8 @@ function locate(c: LineContext): Entity | undefined {
   const js = validJs(map, given);
   if (!js) {
     problems.add('invalid-offsets', `line ${index} has offsets outside the text or with end <= start`, index);
+    const near = want ? nearMiss(c) : undefined;
+    if (near) return near;
   } else {
     const entity = makeEntity(text, type, js);
     if (!want || squash(entity.text) === want) return entity;
