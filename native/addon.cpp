@@ -8,9 +8,11 @@
 
 #include "llama.h"
 #include "Context.h"
+#include "FormatConstraint.h"
 #include "Grammar.h"
 #include "Model.h"
 #include "ModelMaker.h"
+#include "TokenTrie.h"
 #include "util.h"
 
 namespace mfner {
@@ -64,6 +66,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ModelWrap::Init(env, exports);
     ContextWrap::Init(env, exports);
     GrammarWrap::Init(env, exports);
+    TokenTrieWrap::Init(env, exports);
+    FormatConstraintWrap::Init(env, exports);
     exports.Set("makeModel", Napi::Function::New(env, MakeModel, "makeModel"));
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, SetLogLevel, "setLogLevel"));
