@@ -37,7 +37,8 @@ export interface NativeModel {
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Int32Array;
   detokenize(tokens: Int32Array | readonly number[], options?: { special?: boolean }): string;
   tokenPieces(tokens: Int32Array | readonly number[], options?: { special?: boolean }): Buffer[];
-  renderChat(messages: readonly NativeChatMessage[], options?: { addGenerationPrompt?: boolean; template?: string }): string;
+  renderChat(messages: readonly NativeChatMessage[], options?: { addGenerationPrompt?: boolean; template?: string; date?: string }): string;
+  loadAdapter(path: string): number;
   dispose(): void;
 }
 
@@ -69,6 +70,7 @@ export interface NativeGenerateResult {
 export interface NativeContext {
   generate(prompts: Int32Array[], options: NativeGenerateOptions, constraints?: (NativeConstraint | null)[]): Promise<NativeGenerateResult>;
   abort(): void;
+  setAdapters(adapters: { id: number; scale: number }[]): void;
   dispose(): void;
   info(): Required<NativeContextOptions> & { disposed: boolean };
 }
@@ -80,6 +82,20 @@ export interface NativeConstraint {
 
 export interface NativeGrammar extends NativeConstraint {
   readonly source: string;
+}
+
+/** A model's vocabulary as a byte trie (lib/decode builds one per model and caches it). */
+export interface NativeTokenTrie {
+  info(): { nodes: number; tokens: number; eogTokens: number; maxDepth: number; buildMs: number };
+}
+
+/** The native spec of a format constraint; lib/decode/spec.ts builds it per format and input. */
+export type NativeConstraintSpec = Record<string, unknown> & { kind: 'list' | 'bio' | 'tag' };
+
+export interface NativeFormatConstraint extends NativeConstraint {
+  /** Tokens allowed after `tokens` (EOG included where the answer may end); null if `tokens` do not fit. */
+  allowed(tokens: Int32Array): Int32Array | null;
+  info(): { buildMs: number };
 }
 
 export interface NativeMakeModelSpec {
@@ -106,6 +122,12 @@ export interface NativeBinding {
   Model: new (path: string, options?: NativeModelOptions) => NativeModel;
   Context: new (model: NativeModel, options?: NativeContextOptions) => NativeContext;
   Grammar: new (model: NativeModel, gbnf: string, options?: { root?: string }) => NativeGrammar;
+  TokenTrie: new (model: NativeModel) => NativeTokenTrie;
+  FormatConstraint: new (trie: NativeTokenTrie, spec: NativeConstraintSpec) => NativeFormatConstraint;
+  /** The tokens a constraint's sampler leaves after accepting `tokens` (null: llama.cpp's grammar rejected one). */
+  constraintMask(model: NativeModel, constraint: NativeConstraint, tokens: Int32Array): Int32Array | null;
+  /** Microseconds of one full-vocabulary apply before each token of `tokens`. */
+  constraintBench(model: NativeModel, constraint: NativeConstraint, tokens: Int32Array): Float64Array;
   makeModel(spec: NativeMakeModelSpec): Promise<{ path: string; parameterCount: number; tensorCount: number; dataBytes: number }>;
   systemInfo(): { cuda: boolean; gpuOffload: boolean; mmap: boolean; system: string };
   setLogLevel(level: 'debug' | 'info' | 'warn' | 'error' | 'none'): void;
