@@ -1,7 +1,7 @@
 /**
  * Locating predicted texts in the input, for the formats whose answers carry no offsets.
- * Tiers: the exact text; then the text with whitespace ignored (model and corpus often
- * disagree on spaces around punctuation); then, for several words, the words in order as
+ * Tiers: the exact text; then the text with whitespace ignored on both sides (model and
+ * corpus often disagree on spaces around punctuation); then, for several words, the words in order as
  * fragments, which is how a discontinuous entity's text reads. Nothing is ever invented:
  * an item that is not found comes back with `spans: []`, `grounded: false` and a problem.
  */
@@ -37,15 +37,9 @@ export class Grounder {
     }
   }
 
-  /** Whitespace runs in the needle match whitespace runs; elsewhere whitespace is optional. */
+  /** Whitespace ignored on both sides: `IL-2` finds `IL - 2` and `IL - 2` finds `IL-2`. */
   *spaceInsensitive(needle: string): Generator<Span[]> {
-    const chars = [...needle.replace(/\s+/gu, ' ')];
-    let pattern = '';
-    for (let i = 0; i < chars.length; i++) {
-      if (chars[i] === ' ') continue;
-      if (pattern) pattern += chars[i - 1] === ' ' ? '\\s+' : '\\s*';
-      pattern += escapeRegExp(chars[i]);
-    }
+    const pattern = [...needle.replace(/\s+/gu, '')].map(escapeRegExp).join('\\s*');
     if (!pattern) return;
     const re = new RegExp(pattern, 'gu');
     for (let m = re.exec(this.text); m; m = re.exec(this.text)) {

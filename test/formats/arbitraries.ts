@@ -69,3 +69,8 @@ export function sample(format: Format): fc.Arbitrary<{ text: string; entities: E
       return { text: t, entities: kept };
     });
 }
+
+/** Unfiltered: what a corpus might hand any format, renderable or not. */
+export const anySample: fc.Arbitrary<{ text: string; entities: Entity[] }> = fc
+  .tuple(fc.oneof(text, text.map((t) => `#${t}@`)), fc.array(draft(true), { maxLength: 6 }))
+  .map(([t, drafts]) => ({ text: t, entities: entitiesOn(t, drafts) }));

@@ -2,15 +2,15 @@
  * parse(render(x)) gives x back. Formats that carry positions (tags, spans, BIO, BRAT) give
  * back exactly the same entities (type and spans). Formats that carry only texts (term,
  * code, triple, conv_term) cannot say which occurrence was meant, so they give back the same
- * multiset of (type, text) pairs, texts compared with whitespace runs written as one space
- * (a grounded text is read from the input, which may space a discontinuous match differently
- * from the answer, and the line formats write a line break inside an entity as a space).
+ * multiset of (type, text) pairs, texts compared with whitespace removed: grounding is
+ * whitespace-insensitive by design, so a grounded text (read from the input) may be spaced
+ * differently from the predicted one, and the line formats write a line break as a space.
  */
 import test from 'ava';
 import fc from 'fast-check';
 import type { Entity, Format, ParseResult } from '../../lib/formats/index.ts';
 import { FORMAT_NAMES, getFormat, sortEntities } from '../../lib/formats/index.ts';
-import { TYPES, sample } from './arbitraries.ts';
+import { TYPES, anySample, sample } from './arbitraries.ts';
 
 const POSITIONAL = new Set(['single_tag', 'multi_tag', 'single_span', 'multi_span', 'multi_bio', 'multi_brat']);
 const RUNS = 250;
@@ -23,7 +23,7 @@ function roundTrip(format: Format, text: string, entities: Entity[]): ParseResul
   return format.parse(format.render(text, entities, TYPES), text, TYPES);
 }
 
-const squash = (s: string) => s.replace(/\s+/gu, ' ');
+const squash = (s: string) => s.replace(/\s+/gu, '');
 const pairs = (list: readonly Entity[]) => list.map((e) => `${e.type}\u0000${squash(e.text)}`).sort();
 
 for (const name of FORMAT_NAMES) {
@@ -68,4 +68,27 @@ test('the generated samples exercise nesting, duplicates and discontinuity', (t)
     { numRuns: 200 },
   );
   t.true(stats.nested > 20 && stats.discontinuous > 20 && stats.many > 20, JSON.stringify(stats));
+});
+
+test('canRender is true exactly when render succeeds (for every type, in single_* formats)', (t) => {
+  const formats = FORMAT_NAMES.map((n) => getFormat(n));
+  let refused = 0;
+  fc.assert(
+    fc.property(anySample, ({ text, entities }) => {
+      for (const f of formats) {
+        const prompts = f.capabilities.perType && !f.capabilities.multiTurn ? TYPES.map((x) => [x]) : [TYPES];
+        let ok = true;
+        try {
+          for (const types of prompts) f.render(text, entities, types);
+        } catch (err) {
+          t.is((err as Error).name, 'RenderError');
+          ok = false;
+          refused++;
+        }
+        t.is(f.canRender(text, entities), ok, f.name);
+      }
+    }),
+    { numRuns: 200 },
+  );
+  t.true(refused > 100);
 });
