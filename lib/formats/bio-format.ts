@@ -86,7 +86,7 @@ export const multiBio: Format = {
         const m = layerLine.exec(line);
         if (!m) continue;
         const layer = layers++;
-        const labels = m[2].split(/\s+/u).filter((x) => x.length > 0);
+        const labels = m[2].split(/\s+/u).filter((x) => x.length > 0 && !/^\*+$/u.test(x)); // `**Layer 1:**`
         if (labels.length !== tokens.length) {
           problems.add(
             'label-count',

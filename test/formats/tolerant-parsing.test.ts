@@ -129,6 +129,8 @@ test('multi_bio layers greedily: nested, crossing and same-span entities go deep
   const r = getFormat('multi_bio').parse('Layer 1: I-x B-y O\nLayer 2: B-X I-X I-X I-X O', 'a b c', ['X', 'Y']);
   t.deepEqual(r.entities, [e(0, 5), e(0, 1), e(2, 3, 'Y')].map((x) => ({ ...x, text: 'a b c'.slice(x.spans[0][0], x.spans[0][1]) })));
   t.deepEqual(kinds(r), ['bio-sequence', 'label-count']);
+  const bold = getFormat('multi_bio').parse('**Layer 1:** B-X O B-Y', 'a b c', ['X', 'Y']);
+  t.deepEqual(bold, { entities: [e(0, 1), e(4, 5, 'Y')].map((x) => ({ ...x, text: 'a b c'.slice(x.spans[0][0], x.spans[0][1]) })), problems: [] });
 });
 
 test('render refuses what a format cannot express, naming no text; canRender agrees', (t) => {
