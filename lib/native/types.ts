@@ -86,7 +86,7 @@ export interface NativeGrammar extends NativeConstraint {
 
 /** A model's vocabulary as a byte trie (lib/decode builds one per model and caches it). */
 export interface NativeTokenTrie {
-  info(): { nodes: number; tokens: number; eogTokens: number; maxDepth: number; buildMs: number };
+  info(): { nodes: number; tokens: number; eog: number[]; maxDepth: number; buildMs: number };
 }
 
 /** The native spec of a format constraint; lib/decode/spec.ts builds it per format and input. */
