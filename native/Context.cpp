@@ -251,6 +251,7 @@ Napi::Object ContextWrap::Init(Napi::Env env, Napi::Object exports) {
     Napi::Function func = DefineClass(env, "Context", {
         InstanceMethod<&ContextWrap::Generate>("generate"),
         InstanceMethod<&ContextWrap::Abort>("abort"),
+        InstanceMethod<&ContextWrap::SetAdapters>("setAdapters"),
         InstanceMethod<&ContextWrap::Dispose>("dispose"),
         InstanceMethod<&ContextWrap::Info>("info"),
     });
@@ -398,6 +399,31 @@ Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
     abortRequested_ = false;  // reset on the JS thread, so an abort() right after this call is kept
     (new GenerateWorker(this, std::move(req), std::move(keepAlive), deferred))->Queue();
     return deferred.Promise();
+}
+
+// setAdapters([{ id, scale }]): the LoRA adapters (loaded on the model) this context applies.
+Napi::Value ContextWrap::SetAdapters(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!ctx_ || disposeRequested_) Throw(env, "ERR_DISPOSED", "context is disposed");
+    if (busy_) Throw(env, "ERR_BUSY", "cannot change adapters while a generation is running");
+    if (info.Length() < 1 || !info[0].IsArray()) Throw(env, "ERR_INVALID_ARG", "adapters must be an array");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<llama_adapter_lora *> adapters;
+    std::vector<float> scales;
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+        Napi::Value v = arr.Get(i);
+        if (!v.IsObject()) Throw(env, "ERR_INVALID_ARG", "adapter entries must be objects");
+        Napi::Object o = v.As<Napi::Object>();
+        double id = OptNumber(o, "id", -1);
+        llama_adapter_lora * a = id >= 0 && id == std::floor(id) ? model_->Adapter(static_cast<uint32_t>(id)) : nullptr;
+        if (!a) Throw(env, "ERR_INVALID_ARG", "adapter " + std::to_string(i) + " is not loaded on this model");
+        adapters.push_back(a);
+        scales.push_back(static_cast<float>(OptNumber(o, "scale", 1)));
+    }
+    if (llama_set_adapters_lora(ctx_, adapters.data(), adapters.size(), scales.data()) != 0) {
+        Throw(env, "ERR_ADAPTER_LOAD", "llama.cpp refused the adapters for this context");
+    }
+    return env.Undefined();
 }
 
 Napi::Value ContextWrap::Abort(const Napi::CallbackInfo & info) {

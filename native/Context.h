@@ -29,6 +29,7 @@ private:
     friend class GenerateWorker;
     Napi::Value Generate(const Napi::CallbackInfo & info);
     Napi::Value Abort(const Napi::CallbackInfo & info);
+    Napi::Value SetAdapters(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value Info(const Napi::CallbackInfo & info);
     void FreeNow();

@@ -88,6 +88,7 @@ Napi::Object ModelWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod<&ModelWrap::Detokenize>("detokenize"),
         InstanceMethod<&ModelWrap::TokenPieces>("tokenPieces"),
         InstanceMethod<&ModelWrap::RenderChat>("renderChat"),
+        InstanceMethod<&ModelWrap::LoadAdapter>("loadAdapter"),
         InstanceMethod<&ModelWrap::Dispose>("dispose"),
     });
     constructor = Napi::Persistent(func);
@@ -107,6 +108,8 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<ModelWr
 ModelWrap::~ModelWrap() { FreeNow(); }
 
 void ModelWrap::FreeNow() {
+    for (auto * a : adapters_) llama_adapter_lora_free(a);
+    adapters_.clear();
     if (model_) {
         llama_model_free(model_);
         model_ = nullptr;
@@ -306,6 +309,22 @@ Napi::Value ModelWrap::RenderChat(const Napi::CallbackInfo & info) {
     } catch (const std::exception & e) {
         Throw(env, "ERR_CHAT_TEMPLATE", std::string("chat template failed: ") + e.what());
     }
+}
+
+// loadAdapter(path) -> id: reads a GGUF LoRA adapter made for this model.
+Napi::Value ModelWrap::LoadAdapter(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_model * m = Require(env);
+    std::string path = ArgString(info, 0, "adapter path");
+    try {
+        CheckGgufFile(path);
+    } catch (const CodedError & e) {
+        Throw(env, e.code(), e.what());
+    }
+    llama_adapter_lora * a = llama_adapter_lora_init(m, path.c_str());
+    if (!a) Throw(env, "ERR_ADAPTER_LOAD", "llama.cpp could not load the LoRA adapter (not an adapter, or made for another model): " + path);
+    adapters_.push_back(a);
+    return Napi::Number::New(env, static_cast<double>(adapters_.size() - 1));
 }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo & info) {

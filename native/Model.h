@@ -34,6 +34,8 @@ public:
     // Tokenises without touching JS (safe on worker threads).
     std::vector<llama_token> TokenizeUtf8(const std::string & text, bool addSpecial, bool parseSpecial) const;
     std::string Piece(llama_token token, bool special) const;
+    // A loaded LoRA adapter by id (see loadAdapter), or nullptr.
+    llama_adapter_lora * Adapter(uint32_t id) const { return id < adapters_.size() ? adapters_[id] : nullptr; }
 
 private:
     Napi::Value Load(const Napi::CallbackInfo & info);
@@ -42,6 +44,7 @@ private:
     Napi::Value Detokenize(const Napi::CallbackInfo & info);
     Napi::Value TokenPieces(const Napi::CallbackInfo & info);
     Napi::Value RenderChat(const Napi::CallbackInfo & info);
+    Napi::Value LoadAdapter(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     void FreeNow();
 
@@ -53,6 +56,7 @@ private:
     bool loading_ = false;
     bool disposed_ = false;
     std::atomic<int> liveContexts_{0};
+    std::vector<llama_adapter_lora *> adapters_;  // freed with the model
 };
 
 }  // namespace mfner

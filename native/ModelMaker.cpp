@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <random>
 #include <vector>
 
 #include "ggml.h"
@@ -164,7 +165,8 @@ MakeResult WriteModel(const ModelSpec & spec) {
 
     // Metadata first, then each tensor's data streamed with the file's alignment padding, so a
     // billion-parameter model never sits in memory at once.
-    const std::string tmp = spec.out + ".partial";
+    // A private temporary name: several processes may make the same cached model at once.
+    const std::string tmp = spec.out + "." + std::to_string(static_cast<unsigned long long>(std::random_device{}())) + ".partial";
     std::unique_ptr<FILE, FileDeleter> f(std::fopen(tmp.c_str(), "wb"));
     if (!f) throw CodedError("ERR_IO", "cannot write " + tmp);
     if (!gguf_write_to_file_ptr(out.get(), f.get(), /*only_meta =*/true)) throw CodedError("ERR_IO", "cannot write GGUF metadata to " + tmp);
@@ -222,7 +224,6 @@ public:
         deferred_.Resolve(o);
     }
     void OnError(const Napi::Error & err) override {
-        std::remove((spec_.out + ".partial").c_str());
         RejectCoded(deferred_, code_, err.Message());
     }
 

@@ -122,7 +122,9 @@ Napi::Value TokenTrieWrap::Info(const Napi::CallbackInfo & info) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("nodes", Napi::Number::New(env, static_cast<double>(data_->nodes.size())));
     out.Set("tokens", Napi::Number::New(env, static_cast<double>(data_->toks.size())));
-    out.Set("eogTokens", Napi::Number::New(env, static_cast<double>(data_->eog.size())));
+    Napi::Array eog = Napi::Array::New(env, data_->eog.size());
+    for (size_t i = 0; i < data_->eog.size(); ++i) eog.Set(static_cast<uint32_t>(i), Napi::Number::New(env, data_->eog[i]));
+    out.Set("eog", eog);
     out.Set("maxDepth", Napi::Number::New(env, data_->maxDepth));
     out.Set("buildMs", Napi::Number::New(env, buildMs_));
     return out;

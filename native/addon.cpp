@@ -12,6 +12,7 @@
 #include "Grammar.h"
 #include "Model.h"
 #include "ModelMaker.h"
+#include "Trainer.h"
 #include "TokenTrie.h"
 #include "util.h"
 
@@ -66,6 +67,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     ModelWrap::Init(env, exports);
     ContextWrap::Init(env, exports);
     GrammarWrap::Init(env, exports);
+#if MFNER_HAS_TRAINER
+    TrainerWrap::Init(env, exports);  // only over the patched llama.cpp (native/patches)
+#endif
     TokenTrieWrap::Init(env, exports);
     FormatConstraintWrap::Init(env, exports);
     exports.Set("makeModel", Napi::Function::New(env, MakeModel, "makeModel"));

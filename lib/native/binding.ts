@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MfnerError } from './errors.ts';
@@ -7,10 +7,13 @@ import type { NativeBinding } from './types.ts';
 
 const require = createRequire(import.meta.url);
 
-/** Where the addon is looked for: only $MFNER_ADDON when set, else the build output. */
+/**
+ * Where the addon is looked for: only $MFNER_ADDON when set, else the cmake-js output
+ * (build-cmake/, what npm install builds) and the node-gyp output (build/); the newer wins.
+ */
 export function addonCandidates(): string[] {
   if (process.env.MFNER_ADDON) return [path.resolve(process.env.MFNER_ADDON)];
-  return [path.join(packageRoot, 'build', 'Release', 'mfner.node')];
+  return [path.join(packageRoot, 'build-cmake', 'Release', 'mfner.node'), path.join(packageRoot, 'build', 'Release', 'mfner.node')];
 }
 
 export const BUILD_HINT =
@@ -23,7 +26,9 @@ let cached: NativeBinding | undefined;
 export function loadBinding(): NativeBinding {
   if (cached) return cached;
   const candidates = addonCandidates();
-  const found = candidates.find((p) => existsSync(p));
+  const found = candidates
+    .filter((p) => existsSync(p))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
   if (!found) {
     throw new MfnerError('ERR_ADDON_MISSING', `the mfner native addon is not built (looked for ${candidates.join(', ')}). ${BUILD_HINT}`);
   }

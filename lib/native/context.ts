@@ -61,6 +61,17 @@ export class Context {
     return this.native.info();
   }
 
+  /** Applies LoRA adapters (GGUF files made for this model) to later generations. */
+  setAdapters(adapters: readonly { path: string; scale?: number }[]): Promise<void> {
+    const run = this.tail.then(() => {
+      if (this.disposed) throw new MfnerError('ERR_DISPOSED', 'context is disposed');
+      const list = adapters.map((a) => ({ id: this.model.adapterId(a.path), scale: a.scale ?? 1 }));
+      nativeCallSync(() => this.native.setAdapters(list));
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
   generate(prompts: readonly Prompt[], options: GenerateOptions = {}): Promise<GenerateResult> {
     if (this.disposed) return Promise.reject(new MfnerError('ERR_DISPOSED', 'context is disposed'));
     const run = this.tail.then(() => this.run(prompts, options));
@@ -70,7 +81,7 @@ export class Context {
 
   private async run(prompts: readonly Prompt[], options: GenerateOptions): Promise<GenerateResult> {
     const { signal } = options;
-    if (this.disposed) throw new MfnerError('ERR_DISPOSED', 'context is disposed');
+    // No disposed check here: dispose() waits for calls queued before it.
     if (signal?.aborted) throw new MfnerError('ERR_ABORTED', 'generation aborted before it started');
     const tokenized = prompts.map((p) => this.toTokens(p, options.addSpecial ?? true));
     const constraints = expandConstraints(options.constraint, prompts.length);
@@ -90,13 +101,32 @@ export class Context {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    const sequences = result.sequences.map((s) => ({ tokens: s.tokens, finishReason: s.finishReason, text: this.model.detokenize(s.tokens) }));
+    const sequences = result.sequences.map((s, i) => ({ tokens: s.tokens, finishReason: s.finishReason, text: this.continuation(tokenized[i], s.tokens) }));
     if (result.aborted) {
       const err = new MfnerError('ERR_ABORTED', 'generation aborted');
       (err as MfnerError & { partial?: GenerateResult }).partial = { sequences, timings: result.timings };
       throw err;
     }
     return { sequences, timings: result.timings };
+  }
+
+  /**
+   * The text the generated tokens add to the prompt. Detokenizing them alone would be wrong at
+   * the seam: SentencePiece drops the word-start space after BOS, and a token may complete a
+   * UTF-8 character begun in the prompt.
+   */
+  private continuation(prompt: Int32Array, generated: Int32Array): string {
+    const bos = this.model.metadata.bosToken;
+    const atStart = prompt.length === 0 || (prompt.length === 1 && prompt[0] === bos);
+    // At the start of a text the tokenizer's own rules apply (SentencePiece drops the space).
+    if (atStart || generated.length === 0) return this.model.detokenize(generated);
+    const head = prompt.subarray(Math.max(0, prompt.length - 8));
+    const before = this.model.detokenize(head);
+    const joined = new Int32Array(head.length + generated.length);
+    joined.set(head);
+    joined.set(generated, head.length);
+    const all = this.model.detokenize(joined);
+    return all.startsWith(before) ? all.slice(before.length) : this.model.detokenize(generated);
   }
 
   private toTokens(prompt: Prompt, addSpecial: boolean): Int32Array {

@@ -13,6 +13,7 @@ export class Model {
   readonly metadata: ModelMetadata;
   private readonly contexts = new Set<Context>();
   private disposed = false;
+  private readonly adapterIds = new Map<string, number>();
 
   private constructor(
     /** @internal */ readonly native: NativeModel,
@@ -50,9 +51,25 @@ export class Model {
   }
 
   /** Renders a conversation with the model's own chat template (Jinja), or `options.template`. */
-  renderChat(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean; template?: string } = {}): string {
+  /**
+   * The text omits a leading BOS that the tokenizer adds itself: tokenize it with
+   * `addSpecial: true, parseSpecial: true`. Templates that print a date get a fixed one
+   * (`date`, default 26 Jul 2024) so prompts do not change from day to day.
+   */
+  renderChat(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean; template?: string; date?: string } = {}): string {
     this.assertLive();
     return nativeCallSync(() => this.native.renderChat(messages, options));
+  }
+
+  /** @internal Loads a LoRA adapter once per path; contexts refer to it by id. */
+  adapterId(path: string): number {
+    this.assertLive();
+    let id = this.adapterIds.get(path);
+    if (id === undefined) {
+      id = nativeCallSync(() => this.native.loadAdapter(path));
+      this.adapterIds.set(path, id);
+    }
+    return id;
   }
 
   async createContext(options: ContextOptions = {}): Promise<Context> {

@@ -1,4 +1,6 @@
-// Builds llama.cpp (static) and the addon with cmake-js, quietly, into build/.
+// Builds llama.cpp (static) and the addon with cmake-js, quietly, into build-cmake/ (not build/,
+// which belongs to node-gyp: `node-gyp rebuild` wipes build/, and binding.gyp links the static
+// llama.cpp libraries from build-cmake/).
 // The build directory is reused (incremental) while the cache key is unchanged: llama.cpp pin,
 // patch hash and CPU/CUDA choice. A different key wipes it first.
 import { spawnSync } from 'node:child_process';
@@ -11,8 +13,12 @@ import { expectedStamp } from './llama-source.mjs';
 
 const require = createRequire(import.meta.url);
 
+// MFNER_BUILD_DIR and MFNER_LLAMA_DIR let a developer build a variant (other patches, other
+// options) beside the default one; load it with MFNER_ADDON=<dir>/Release/mfner.node.
+export const CMAKE_OUT = process.env.MFNER_BUILD_DIR || 'build-cmake';
+
 export function addonPath(root) {
-  return path.join(root, 'build', 'Release', 'mfner.node');
+  return path.join(root, CMAKE_OUT, 'Release', 'mfner.node');
 }
 
 /** Fails with an install hint when a build tool is missing. */
@@ -40,7 +46,7 @@ export function build(root, { log = () => {}, jobs, targets = [], env = process.
   checkTools();
   const decision = decideCuda(env);
   log(`${decision.cuda ? 'CUDA' : 'CPU'} build: ${decision.reason}`);
-  const buildDir = path.join(root, 'build');
+  const buildDir = path.resolve(root, CMAKE_OUT);
   const keyFile = path.join(buildDir, 'mfner-build.json');
   const key = buildKey(root, decision.cuda);
   if (existsSync(keyFile)) {
@@ -55,7 +61,8 @@ export function build(root, { log = () => {}, jobs, targets = [], env = process.
   const cmakeJs = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
   const parallel = String(jobs ?? Math.max(1, os.availableParallelism()));
   const baseArgs = ['--directory', root, '--out', buildDir, '--config', 'Release', '--parallel', parallel, '--log-level', 'warn',
-    `--CDMFNER_CUDA=${decision.cuda ? 'ON' : 'OFF'}`];
+    `--CDMFNER_CUDA=${decision.cuda ? 'ON' : 'OFF'}`,
+    ...(env.MFNER_LLAMA_DIR ? [`--CDMFNER_LLAMA_DIR=${path.resolve(env.MFNER_LLAMA_DIR)}`] : [])];
   const runs = [['build', ...baseArgs], ...targets.map((t) => ['build', ...baseArgs, '--target', t])];
   const fd = openSync(logFile, 'w');
   try {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as registerCorpus } from './corpus.ts';
 import { register as registerFormats } from './formats.ts';
 import { register as registerMetrics } from './metrics.ts';
+import { register as registerNative } from './native.ts';
 
 /**
  * One line per area; each module adds its own subcommands to the program.
@@ -11,6 +12,7 @@ const registrations: Array<(program: Command) => void> = [
   registerCorpus,
   registerFormats,
   registerMetrics,
+  registerNative,
 ];
 
 export function registerCommands(program: Command): void {

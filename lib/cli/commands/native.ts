@@ -1,0 +1,119 @@
+/**
+ * `mfner model info`, `mfner generate`, `mfner tokenize`, `mfner make-model`: the native layer
+ * from the command line. `--json` prints one JSON object on stdout.
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { MfnerError, Model, SHAPES, makeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
+import { printJson } from '../util.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
+export function register(program: Command): void {
+  const model = program.command('model').description('inspect GGUF models');
+  model
+    .command('info <gguf>')
+    .description('architecture, parameters, vocabulary, context length, chat template')
+    .option('--json', 'print one JSON object')
+    .action(async (gguf: string, opts: { json?: boolean }) => {
+      const m = await Model.load(gguf, { vocabOnly: false });
+      try {
+        const md = m.metadata;
+        if (opts.json) return printJson({ path: gguf, ...md });
+        const lines = [
+          `architecture   ${md.architecture ?? '?'}`,
+          `name           ${md.name ?? '?'}`,
+          `parameters     ${md.parameterCount.toLocaleString('en-US')}`,
+          `size           ${(md.sizeBytes / 1048576).toFixed(1)} MiB`,
+          `vocabulary     ${md.vocabularySize}`,
+          `context        ${md.contextLength}`,
+          `layers         ${md.layerCount} × ${md.embeddingLength}`,
+          `chat template  ${md.chatTemplate ? `${md.chatTemplate.length} characters` : 'none'}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        await m.dispose();
+      }
+    });
+
+  program
+    .command('generate')
+    .description('generate from a prompt (greedy unless --temperature); an empty prompt starts from BOS')
+    .requiredOption('--model <gguf>', 'model file')
+    .option('--prompt <text>', 'prompt text', '')
+    .option('--chat', 'wrap the prompt as one user turn with the model\'s chat template')
+    .option('--max-tokens <n>', 'tokens to generate at most', positiveInt, 64)
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', nonNegativeNumber, 0)
+    .option('--seed <n>', 'sampling seed', positiveInt)
+    .option('--threads <n>', 'CPU threads', positiveInt)
+    .option('--adapter <gguf>', 'LoRA adapter to apply')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { model: string; prompt: string; chat?: boolean; maxTokens: number; temperature: number; seed?: number; threads?: number; adapter?: string; json?: boolean }) => {
+      const m = await Model.load(opts.model);
+      try {
+        const prompt = opts.chat ? m.renderChat([{ role: 'user', content: opts.prompt }]) : opts.prompt;
+        const promptTokens = prompt === '' ? 1 : m.tokenize(prompt, { addSpecial: true, parseSpecial: true }).length;
+        const ctx = await m.createContext({
+          contextSize: Math.min(m.metadata.contextLength, Math.max(256, promptTokens + opts.maxTokens + 8)),
+          ...(opts.threads ? { threads: opts.threads } : {}),
+        });
+        if (opts.adapter) await ctx.setAdapters([{ path: opts.adapter, scale: 1 }]);
+        const r = await ctx.generate([prompt], { maxTokens: opts.maxTokens, temperature: opts.temperature, seed: opts.seed ?? 0 });
+        const s = r.sequences[0];
+        if (opts.json) {
+          printJson({ text: s.text, tokens: [...s.tokens], finishReason: s.finishReason, timings: r.timings });
+        } else {
+          process.stdout.write(`${opts.chat ? '' : opts.prompt}${s.text}\n`);
+        }
+      } finally {
+        await m.dispose();
+      }
+    });
+
+  program
+    .command('tokenize')
+    .description('token ids and pieces of a text')
+    .requiredOption('--model <gguf>', 'model file')
+    .requiredOption('--text <text>', 'text to tokenize')
+    .option('--no-special', 'do not add BOS/EOS or parse special tokens')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { model: string; text: string; special: boolean; json?: boolean }) => {
+      const m = await Model.load(opts.model, { vocabOnly: true });
+      try {
+        const ids = m.tokenize(opts.text, { addSpecial: opts.special, parseSpecial: opts.special });
+        const pieces = m.tokenPieces(ids).map((b) => b.toString('utf8'));
+        if (opts.json) return printJson({ count: ids.length, tokens: [...ids], pieces });
+        process.stdout.write(`${[...ids].map((id, i) => `${id}\t${JSON.stringify(pieces[i])}`).join('\n')}\n`);
+      } finally {
+        await m.dispose();
+      }
+    });
+
+  program
+    .command('make-model')
+    .description('write a GGUF with random weights, a real tokenizer and chat template (for tests and benchmarks)')
+    .requiredOption('--out <gguf>', 'output file')
+    .option('--arch <name>', 'qwen2 (Qwen2 vocabulary, Qwen2.5 template) or llama (Llama-3 vocabulary, Llama-3.2 template)', 'qwen2')
+    .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')}`, 'tiny')
+    .option('--weight-type <t>', 'f16 or f32', 'f16')
+    .option('--seed <n>', 'weights seed', positiveInt, 42)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { out: string; arch: string; shape: string; weightType: string; seed: number; json?: boolean }) => {
+      if (opts.arch !== 'qwen2' && opts.arch !== 'llama') throw new MfnerError('ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${opts.arch}`);
+      if (!(opts.shape in SHAPES)) throw new MfnerError('ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+      if (opts.weightType !== 'f16' && opts.weightType !== 'f32') throw new MfnerError('ERR_INVALID_ARG', '--weight-type must be f16 or f32');
+      const r = await makeModel({ architecture: opts.arch as MadeArchitecture, shape: opts.shape as MadeShape, out: opts.out, seed: opts.seed, weightType: opts.weightType });
+      if (opts.json) return printJson(r);
+      process.stdout.write(`wrote ${r.path}: ${r.parameterCount.toLocaleString('en-US')} parameters, ${r.tensorCount} tensors\n`);
+    });
+}

@@ -1,0 +1,652 @@
+#include "Trainer.h"
+
+#if MFNER_HAS_TRAINER
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "ggml-backend.h"
+#include "ggml.h"
+#include "gguf.h"
+#include "Model.h"
+#include "util.h"
+
+namespace mfner {
+
+namespace {
+
+struct GgufDeleter { void operator()(gguf_context * c) const { if (c) gguf_free(c); } };
+struct GgmlDeleter { void operator()(ggml_context * c) const { if (c) ggml_free(c); } };
+using GgufPtr = std::unique_ptr<gguf_context, GgufDeleter>;
+using GgmlPtr = std::unique_ptr<ggml_context, GgmlDeleter>;
+
+// Default LoRA targets: every linear layer of a transformer block (PEFT's "all-linear").
+const std::vector<std::string> kDefaultTargets = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
+
+// "blk.<n>.<module>.weight" -> module, or "" for anything else.
+std::string BlockModule(const std::string & name) {
+    if (name.rfind("blk.", 0) != 0) return "";
+    size_t dot = name.find('.', 4);
+    if (dot == std::string::npos) return "";
+    const std::string suffix = ".weight";
+    if (name.size() <= dot + 1 + suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return "";
+    return name.substr(dot + 1, name.size() - suffix.size() - dot - 1);
+}
+
+std::vector<float> ReadF32(ggml_tensor * t) {
+    std::vector<float> out(static_cast<size_t>(ggml_nelements(t)));
+    if (t->type == GGML_TYPE_F32) {
+        ggml_backend_tensor_get(t, out.data(), 0, out.size() * sizeof(float));
+    } else if (t->type == GGML_TYPE_F16) {
+        std::vector<ggml_fp16_t> h(out.size());
+        ggml_backend_tensor_get(t, h.data(), 0, h.size() * sizeof(ggml_fp16_t));
+        ggml_fp16_to_fp32_row(h.data(), out.data(), static_cast<int64_t>(h.size()));
+    } else {
+        throw CodedError("ERR_UNSUPPORTED", std::string("tensor type ") + ggml_type_name(t->type) + " cannot be read as F32");
+    }
+    return out;
+}
+
+std::string TempPath(const char * tag) {
+    const char * dir = std::getenv("TMPDIR");
+    std::string base = dir && *dir ? dir : "/tmp";
+    static std::atomic<uint64_t> counter{0};
+    return base + "/mfner-" + tag + "-" + std::to_string(static_cast<long long>(getpid())) + "-" + std::to_string(counter++) + ".gguf";
+}
+
+std::string ModelArch(const llama_model * m) {
+    char buf[128];
+    int32_t n = llama_model_meta_val_str(m, "general.architecture", buf, sizeof(buf));
+    return n > 0 ? std::string(buf, static_cast<size_t>(std::min<int32_t>(n, sizeof(buf) - 1))) : std::string();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// One training (or evaluation) step on a worker thread.
+
+struct StepRequest {
+    std::vector<llama_token> tokens;
+    std::vector<llama_pos> positions;
+    std::vector<llama_seq_id> sequences;
+    std::vector<int32_t> labels;
+    std::vector<float> weights;  // empty: 1 for each labelled row
+    bool backward = true;
+    bool apply = true;
+    bool resetGrads = true;
+    bool rowNll = false;
+    float lr = 0;
+};
+
+class TrainStepWorker : public Napi::AsyncWorker {
+public:
+    TrainStepWorker(TrainerWrap * owner, StepRequest req, Napi::Promise::Deferred deferred)
+        : Napi::AsyncWorker(owner->Env()), owner_(owner), req_(std::move(req)), deferred_(deferred) {
+        owner_->Ref();
+    }
+    ~TrainStepWorker() override { owner_->Unref(); }
+
+    void Execute() override {
+        try {
+            Run();
+        } catch (const CodedError & e) {
+            code_ = e.code();
+            SetError(e.what());
+        } catch (const std::exception & e) {
+            code_ = "ERR_TRAIN";
+            SetError(std::string("training step failed: ") + e.what());
+        }
+    }
+
+    void OnOK() override {
+        owner_->busy_ = false;
+        Napi::Env env = Env();
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("loss", Napi::Number::New(env, loss_));
+        out.Set("ms", Napi::Number::New(env, ms_));
+        out.Set("optimizerSteps", Napi::Number::New(env, static_cast<double>(owner_->optimizerSteps_)));
+        if (req_.rowNll) {
+            auto arr = Napi::Float32Array::New(env, nll_.size());
+            std::memcpy(arr.Data(), nll_.data(), nll_.size() * sizeof(float));
+            out.Set("rowNll", arr);
+        }
+        deferred_.Resolve(out);
+    }
+
+    void OnError(const Napi::Error & err) override {
+        owner_->busy_ = false;
+        RejectCoded(deferred_, code_, err.Message());
+    }
+
+private:
+    void ApplyWeightDecay() {
+        const float keep = 1.0f - owner_->opt_.lr * owner_->opt_.weightDecay;
+        for (size_t i = 0; i < owner_->params_.size(); ++i) {
+            if (!owner_->decay_[i]) continue;
+            ggml_tensor * t = owner_->params_[i];
+            const size_t n = static_cast<size_t>(ggml_nelements(t));
+            if (t->buffer && ggml_backend_buffer_is_host(t->buffer)) {
+                float * d = static_cast<float *>(t->data);
+                for (size_t j = 0; j < n; ++j) d[j] *= keep;
+            } else {
+                std::vector<float> d(n);
+                ggml_backend_tensor_get(t, d.data(), 0, n * sizeof(float));
+                for (auto & v : d) v *= keep;
+                ggml_backend_tensor_set(t, d.data(), 0, n * sizeof(float));
+            }
+        }
+    }
+
+    void Run() {
+        auto t0 = std::chrono::steady_clock::now();
+        const int32_t n = static_cast<int32_t>(req_.tokens.size());
+        llama_batch batch = llama_batch_init(n, 0, 1);
+        std::unique_ptr<llama_batch, void (*)(llama_batch *)> guard(&batch, [](llama_batch * b) { llama_batch_free(*b); });
+        for (int32_t i = 0; i < n; ++i) {
+            batch.token[i] = req_.tokens[i];
+            batch.pos[i] = req_.positions[i];
+            batch.n_seq_id[i] = 1;
+            batch.seq_id[i][0] = req_.sequences[i];
+            // score the rows that carry a label; with none, row 0 keeps the graph non-empty
+            batch.logits[i] = req_.labels[i] >= 0 ? 1 : 0;
+        }
+        batch.n_tokens = n;
+        bool anyOutput = std::any_of(req_.labels.begin(), req_.labels.end(), [](int32_t l) { return l >= 0; });
+        if (!anyOutput) batch.logits[0] = 1;
+
+        if (req_.lr > 0) owner_->opt_.lr = req_.lr;
+        if (req_.apply && owner_->opt_.weightDecay > 0) ApplyWeightDecay();
+
+        llama_opt_step_params p{};
+        p.labels = req_.labels.data();
+        p.label_weights = req_.weights.empty() ? nullptr : req_.weights.data();
+        p.backward = req_.backward;
+        p.apply = req_.apply;
+        p.reset_grads = req_.resetGrads;
+        if (req_.rowNll) {
+            nll_.assign(static_cast<size_t>(n), NAN);
+            p.row_nll = nll_.data();
+        }
+        int32_t rc = llama_opt_step(owner_->ctx_, batch, &p, &loss_);
+        if (rc != 0) throw CodedError("ERR_TRAIN_STEP", "llama_opt_step rejected the batch (code " + std::to_string(rc) + ")");
+        if (req_.apply) ++owner_->optimizerSteps_;
+        ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+
+    TrainerWrap * owner_;
+    StepRequest req_;
+    Napi::Promise::Deferred deferred_;
+    std::string code_ = "ERR_TRAIN";
+    float loss_ = 0;
+    double ms_ = 0;
+    std::vector<float> nll_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Napi::Object TrainerWrap::Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function func = DefineClass(env, "Trainer", {
+        InstanceMethod<&TrainerWrap::Step>("step"),
+        InstanceMethod<&TrainerWrap::Info>("info"),
+        InstanceMethod<&TrainerWrap::ParamNames>("paramNames"),
+        InstanceMethod<&TrainerWrap::Gradient>("gradient"),
+        InstanceMethod<&TrainerWrap::GetTensor>("getTensor"),
+        InstanceMethod<&TrainerWrap::SetTensor>("setTensor"),
+        InstanceMethod<&TrainerWrap::SaveAdapter>("saveAdapter"),
+        InstanceMethod<&TrainerWrap::SaveModel>("saveModel"),
+        InstanceMethod<&TrainerWrap::SaveOptimizer>("saveOptimizer"),
+        InstanceMethod<&TrainerWrap::LoadOptimizer>("loadOptimizer"),
+        InstanceMethod<&TrainerWrap::Dispose>("dispose"),
+    });
+    exports.Set("Trainer", func);
+    return exports;
+}
+
+ggml_opt_optimizer_params TrainerWrap::OptimizerParams(void * self) {
+    auto * t = static_cast<TrainerWrap *>(self);
+    ggml_opt_optimizer_params p = ggml_opt_get_default_optimizer_params(nullptr);
+    p.adamw.alpha = t->opt_.lr;
+    p.adamw.beta1 = t->opt_.beta1;
+    p.adamw.beta2 = t->opt_.beta2;
+    p.adamw.eps = t->opt_.eps;
+    p.adamw.wd = 0.0f;  // decoupled decay is applied per tensor by the step worker
+    return p;
+}
+
+// new Trainer(model, { method, modelPath, contextSize, threads, lr, beta1, beta2, eps, weightDecay,
+//                      rank, alpha, targets, seed, bInitStd, adapterPath, trainEmbeddings })
+TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TrainerWrap>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(ModelWrap::constructor.Value())) {
+        Throw(env, "ERR_INVALID_ARG", "Trainer needs a Model as its first argument");
+    }
+    model_ = ModelWrap::Unwrap(info[0].As<Napi::Object>());
+    lmodel_ = model_->Require(env);
+    Napi::Object opts = OptObject(info, 1);
+    method_ = OptString(opts, "method", "lora");
+    if (method_ != "lora" && method_ != "full") Throw(env, "ERR_INVALID_ARG", "method must be \"lora\" or \"full\"");
+    modelPath_ = OptString(opts, "modelPath", "");
+    double cs = OptNumber(opts, "contextSize", 512);
+    if (!(cs >= 8 && cs <= (1 << 20)) || cs != std::floor(cs)) Throw(env, "ERR_INVALID_ARG", "contextSize must be an integer in 8..2^20");
+    contextSize_ = static_cast<uint32_t>(cs);
+    int32_t threads = static_cast<int32_t>(OptNumber(opts, "threads", 2));
+    if (threads < 1) Throw(env, "ERR_INVALID_ARG", "threads must be >= 1");
+    opt_.lr = static_cast<float>(OptNumber(opts, "lr", 1e-5));
+    opt_.beta1 = static_cast<float>(OptNumber(opts, "beta1", 0.9));
+    opt_.beta2 = static_cast<float>(OptNumber(opts, "beta2", 0.999));
+    opt_.eps = static_cast<float>(OptNumber(opts, "eps", 1e-8));
+    opt_.weightDecay = static_cast<float>(OptNumber(opts, "weightDecay", 0));
+    if (!(opt_.lr > 0) || opt_.weightDecay < 0 || opt_.weightDecay * opt_.lr > 1) Throw(env, "ERR_INVALID_ARG", "lr must be > 0 and weightDecay >= 0");
+
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = contextSize_;
+    cp.n_batch = contextSize_;
+    cp.n_ubatch = contextSize_;
+    cp.n_seq_max = 1;
+    cp.kv_unified = true;  // packed sequences may use any id below LLAMA_MAX_SEQ
+    cp.n_threads = threads;
+    cp.n_threads_batch = threads;
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cp.no_perf = true;
+    ctx_ = llama_init_from_model(lmodel_, cp);
+    if (!ctx_) Throw(env, "ERR_CONTEXT_CREATE", "llama.cpp could not create the training context");
+    modelRef_ = Napi::Persistent(info[0].As<Napi::Object>());
+    model_->AddContext();
+
+    try {
+        const int32_t nw = llama_model_n_weights(lmodel_);
+        if (method_ == "lora") {
+            std::string adapterPath = OptString(opts, "adapterPath", "");
+            if (adapterPath.empty()) {
+                loraRank_ = static_cast<int32_t>(OptNumber(opts, "rank", 16));
+                loraAlpha_ = static_cast<float>(OptNumber(opts, "alpha", 32));
+                if (loraRank_ < 1 || loraRank_ > 4096) throw CodedError("ERR_INVALID_ARG", "rank must be in 1..4096");
+                std::vector<std::string> targets = kDefaultTargets;
+                Napi::Value tv = opts.Get("targets");
+                if (tv.IsArray()) {
+                    targets.clear();
+                    Napi::Array ta = tv.As<Napi::Array>();
+                    for (uint32_t i = 0; i < ta.Length(); ++i) {
+                        Napi::Value v = ta.Get(i);
+                        if (!v.IsString()) throw CodedError("ERR_INVALID_ARG", "targets must be strings");
+                        targets.push_back(v.As<Napi::String>().Utf8Value());
+                    }
+                }
+                const uint64_t seed = static_cast<uint64_t>(OptNumber(opts, "seed", 0));
+                const float bStd = static_cast<float>(OptNumber(opts, "bInitStd", 0));
+                // PEFT init: A ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) (kaiming_uniform, a = sqrt(5)), B = 0,
+                // so a new adapter changes nothing. Written to a GGUF and read back with llama.cpp's
+                // own adapter loader, so the tensors land on the base weights' devices.
+                GgufPtr g(gguf_init_empty());
+                const std::string arch = ModelArch(lmodel_);
+                gguf_set_val_str(g.get(), "general.type", "adapter");
+                gguf_set_val_str(g.get(), "general.architecture", arch.c_str());
+                gguf_set_val_str(g.get(), "adapter.type", "lora");
+                gguf_set_val_f32(g.get(), "adapter.lora.alpha", loraAlpha_);
+                std::mt19937_64 rng(seed);
+                std::vector<std::string> bases;
+                for (int32_t i = 0; i < nw; ++i) {
+                    ggml_tensor * w = llama_model_weight(lmodel_, i);
+                    std::string name = ggml_get_name(w);
+                    std::string mod = BlockModule(name);
+                    if (mod.empty() || std::find(targets.begin(), targets.end(), mod) == targets.end()) continue;
+                    if (ggml_n_dims(w) != 2 || std::find(bases.begin(), bases.end(), name) != bases.end()) continue;
+                    bases.push_back(name);
+                }
+                if (bases.empty()) throw CodedError("ERR_INVALID_ARG", "no weight of the model matches the LoRA targets");
+                size_t bytes = 0;
+                for (auto & b : bases) {
+                    ggml_tensor * w = llama_model_weight_by_name(lmodel_, b.c_str());
+                    bytes += static_cast<size_t>(w->ne[0] + w->ne[1]) * loraRank_ * sizeof(float) + 2 * ggml_tensor_overhead();
+                }
+                ggml_init_params ip = {bytes + 1024, nullptr, false};
+                GgmlPtr tctx(ggml_init(ip));
+                for (auto & b : bases) {
+                    ggml_tensor * w = llama_model_weight_by_name(lmodel_, b.c_str());
+                    const int64_t nIn = w->ne[0], nOut = w->ne[1];
+                    ggml_tensor * a = ggml_new_tensor_2d(tctx.get(), GGML_TYPE_F32, nIn, loraRank_);
+                    ggml_tensor * bt = ggml_new_tensor_2d(tctx.get(), GGML_TYPE_F32, loraRank_, nOut);
+                    ggml_set_name(a, (b + ".lora_a").c_str());
+                    ggml_set_name(bt, (b + ".lora_b").c_str());
+                    const float bound = 1.0f / std::sqrt(static_cast<float>(nIn));
+                    std::uniform_real_distribution<float> ua(-bound, bound);
+                    float * ad = static_cast<float *>(a->data);
+                    for (int64_t j = 0; j < ggml_nelements(a); ++j) ad[j] = ua(rng);
+                    std::normal_distribution<float> nb(0.0f, bStd > 0 ? bStd : 1.0f);
+                    float * bd = static_cast<float *>(bt->data);
+                    for (int64_t j = 0; j < ggml_nelements(bt); ++j) bd[j] = bStd > 0 ? nb(rng) : 0.0f;
+                    gguf_add_tensor(g.get(), a);
+                    gguf_add_tensor(g.get(), bt);
+                }
+                std::string tmp = TempPath("lora-init");
+                if (!gguf_write_to_file(g.get(), tmp.c_str(), false)) throw CodedError("ERR_WRITE", "could not write the initial adapter to the temporary directory");
+                adapter_ = llama_adapter_lora_init(lmodel_, tmp.c_str());
+                std::remove(tmp.c_str());
+            } else {
+                adapter_ = llama_adapter_lora_init(lmodel_, adapterPath.c_str());
+                if (!adapter_) throw CodedError("ERR_ADAPTER_LOAD", "llama.cpp could not load the LoRA adapter: " + adapterPath);
+                char buf[64];
+                if (llama_adapter_meta_val_str(adapter_, "adapter.lora.alpha", buf, sizeof(buf)) > 0) loraAlpha_ = std::strtof(buf, nullptr);
+            }
+            if (!adapter_) throw CodedError("ERR_ADAPTER_LOAD", "llama.cpp rejected the new LoRA adapter");
+            // collect the pairs in model order
+            for (int32_t i = 0; i < nw; ++i) {
+                std::string name = ggml_get_name(llama_model_weight(lmodel_, i));
+                ggml_tensor *a = nullptr, *b = nullptr;
+                if (llama_adapter_lora_get_ab(adapter_, name.c_str(), &a, &b) != 0) continue;
+                if (std::find(params_.begin(), params_.end(), a) != params_.end()) continue;
+                if (a->type != GGML_TYPE_F32 || b->type != GGML_TYPE_F32) throw CodedError("ERR_UNSUPPORTED", "only F32 LoRA adapters can be trained");
+                loraRank_ = static_cast<int32_t>(b->ne[0]);
+                params_.push_back(a);
+                paramNames_.push_back(name + ".lora_a");
+                params_.push_back(b);
+                paramNames_.push_back(name + ".lora_b");
+            }
+            if (params_.empty()) throw CodedError("ERR_ADAPTER_LOAD", "the adapter has no tensors for this model");
+            float scale = 1.0f;
+            if (llama_set_adapters_lora(ctx_, &adapter_, 1, &scale) != 0) throw CodedError("ERR_ADAPTER_LOAD", "could not activate the adapter");
+            for (auto * t : params_) decay_.push_back(ggml_n_dims(t) >= 2);
+        } else {
+            const bool trainEmbeddings = OptBool(opts, "trainEmbeddings", true);
+            for (int32_t i = 0; i < nw; ++i) {
+                ggml_tensor * w = llama_model_weight(lmodel_, i);
+                std::string name = ggml_get_name(w);
+                if (w->type != GGML_TYPE_F32) {
+                    throw CodedError("ERR_UNSUPPORTED", "full fine-tuning needs an F32 model; tensor " + name + " is " + ggml_type_name(w->type));
+                }
+                if (name == "rope_freqs.weight") continue;  // a constant, not a weight
+                if (!trainEmbeddings && name == "token_embd.weight") continue;
+                if (std::find(params_.begin(), params_.end(), w) != params_.end()) continue;
+                params_.push_back(w);
+                paramNames_.push_back(name);
+                // HF's default: no decay on biases and norm weights (the 1-D tensors); embeddings decay
+                decay_.push_back(ggml_n_dims(w) >= 2);
+            }
+        }
+        llama_opt_step_init_params ip{};
+        ip.params = params_.data();
+        ip.n_params = static_cast<int32_t>(params_.size());
+        ip.get_opt_pars = &TrainerWrap::OptimizerParams;
+        ip.get_opt_pars_ud = this;
+        ip.optimizer_type = GGML_OPT_OPTIMIZER_TYPE_ADAMW;
+        if (llama_opt_step_init(ctx_, &ip) != 0) throw CodedError("ERR_TRAIN_INIT", "llama.cpp could not set up training");
+    } catch (const CodedError & e) {
+        FreeNow();
+        Throw(env, e.code(), e.what());
+    }
+}
+
+TrainerWrap::~TrainerWrap() { FreeNow(); }
+
+void TrainerWrap::FreeNow() {
+    if (ctx_) {
+        llama_free(ctx_);
+        ctx_ = nullptr;
+        if (adapter_) {
+            llama_adapter_lora_free(adapter_);
+            adapter_ = nullptr;
+        }
+        model_->RemoveContext();
+    }
+}
+
+void TrainerWrap::RequireIdle(Napi::Env env) const {
+    if (!ctx_) Throw(env, "ERR_DISPOSED", "trainer is disposed");
+    if (busy_) Throw(env, "ERR_BUSY", "a training step is running");
+}
+
+ggml_tensor * TrainerWrap::Param(Napi::Env env, const std::string & name) const {
+    for (size_t i = 0; i < params_.size(); ++i) if (paramNames_[i] == name) return params_[i];
+    Throw(env, "ERR_INVALID_ARG", "not a trainable tensor of this trainer: " + name);
+}
+
+namespace {
+
+template <typename T, napi_typedarray_type Kind>
+std::vector<T> ReadTyped(Napi::Env env, Napi::Object obj, const char * key, size_t n, bool optional) {
+    Napi::Value v = obj.Get(key);
+    if (v.IsUndefined() || v.IsNull()) {
+        if (optional) return {};
+        Throw(env, "ERR_INVALID_ARG", std::string(key) + " is required");
+    }
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != Kind) Throw(env, "ERR_INVALID_ARG", std::string(key) + " has the wrong array type");
+    auto arr = v.As<Napi::TypedArrayOf<T>>();
+    if (n != SIZE_MAX && arr.ElementLength() != n) Throw(env, "ERR_INVALID_ARG", std::string(key) + " must have one entry per token");
+    return std::vector<T>(arr.Data(), arr.Data() + arr.ElementLength());
+}
+
+}  // namespace
+
+// step({ tokens, positions, sequences, labels, weights?, backward, apply, resetGrads, rowNll, lr }) -> Promise
+Napi::Value TrainerWrap::Step(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    Napi::Object o = OptObject(info, 0);
+    StepRequest req;
+    req.tokens = ReadTyped<int32_t, napi_int32_array>(env, o, "tokens", SIZE_MAX, false);
+    const size_t n = req.tokens.size();
+    if (n == 0 || n > contextSize_) Throw(env, "ERR_INVALID_ARG", "a step takes 1.." + std::to_string(contextSize_) + " tokens");
+    req.positions = ReadTyped<int32_t, napi_int32_array>(env, o, "positions", n, false);
+    req.sequences = ReadTyped<int32_t, napi_int32_array>(env, o, "sequences", n, false);
+    req.labels = ReadTyped<int32_t, napi_int32_array>(env, o, "labels", n, false);
+    req.weights = ReadTyped<float, napi_float32_array>(env, o, "weights", n, true);
+    const int32_t nVocab = llama_vocab_n_tokens(model_->Vocab());
+    for (size_t i = 0; i < n; ++i) {
+        if (req.tokens[i] < 0 || req.tokens[i] >= nVocab || req.labels[i] >= nVocab) Throw(env, "ERR_INVALID_TOKEN", "token or label outside the vocabulary at row " + std::to_string(i));
+        if (req.sequences[i] < 0 || req.sequences[i] >= 256) Throw(env, "ERR_INVALID_ARG", "sequence ids must be in 0..255");
+        if (req.positions[i] < 0) Throw(env, "ERR_INVALID_ARG", "positions must be >= 0");
+        if (!req.weights.empty() && !(req.weights[i] >= 0 && std::isfinite(req.weights[i]))) Throw(env, "ERR_INVALID_ARG", "weights must be finite and >= 0");
+    }
+    req.backward = OptBool(o, "backward", true);
+    req.apply = OptBool(o, "apply", req.backward);
+    req.resetGrads = OptBool(o, "resetGrads", true);
+    req.rowNll = OptBool(o, "rowNll", false);
+    req.lr = static_cast<float>(OptNumber(o, "lr", 0));
+    if (req.apply && !req.backward) Throw(env, "ERR_INVALID_ARG", "apply needs backward");
+    auto deferred = Napi::Promise::Deferred::New(env);
+    busy_ = true;
+    (new TrainStepWorker(this, std::move(req), deferred))->Queue();
+    return deferred.Promise();
+}
+
+Napi::Value TrainerWrap::Info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("method", Napi::String::New(env, method_));
+    out.Set("contextSize", Napi::Number::New(env, contextSize_));
+    double nParams = 0;
+    for (auto * t : params_) nParams += static_cast<double>(ggml_nelements(t));
+    out.Set("trainableParameters", Napi::Number::New(env, nParams));
+    out.Set("trainableTensors", Napi::Number::New(env, static_cast<double>(params_.size())));
+    out.Set("rank", Napi::Number::New(env, loraRank_));
+    out.Set("alpha", Napi::Number::New(env, loraAlpha_));
+    out.Set("optimizerSteps", Napi::Number::New(env, static_cast<double>(optimizerSteps_)));
+    out.Set("disposed", Napi::Boolean::New(env, ctx_ == nullptr));
+    return out;
+}
+
+Napi::Value TrainerWrap::ParamNames(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Array out = Napi::Array::New(env, paramNames_.size());
+    for (size_t i = 0; i < paramNames_.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::String::New(env, paramNames_[i]));
+    return out;
+}
+
+// The gradient accumulated for a trainable tensor since the last reset (null before the first step).
+Napi::Value TrainerWrap::Gradient(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    ggml_tensor * p = Param(env, ArgString(info, 0, "tensor name"));
+    ggml_tensor * g = ggml_opt_param_grad(llama_opt_get_context(ctx_), p);
+    if (!g) return env.Null();
+    auto out = Napi::Float32Array::New(env, static_cast<size_t>(ggml_nelements(g)));
+    ggml_backend_tensor_get(g, out.Data(), 0, ggml_nbytes(g));
+    return out;
+}
+
+Napi::Value TrainerWrap::GetTensor(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    ggml_tensor * p = Param(env, ArgString(info, 0, "tensor name"));
+    auto out = Napi::Float32Array::New(env, static_cast<size_t>(ggml_nelements(p)));
+    ggml_backend_tensor_get(p, out.Data(), 0, ggml_nbytes(p));
+    return out;
+}
+
+Napi::Value TrainerWrap::SetTensor(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    ggml_tensor * p = Param(env, ArgString(info, 0, "tensor name"));
+    if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+        Throw(env, "ERR_INVALID_ARG", "values must be a Float32Array");
+    }
+    auto arr = info[1].As<Napi::Float32Array>();
+    if (arr.ElementLength() != static_cast<size_t>(ggml_nelements(p))) Throw(env, "ERR_INVALID_ARG", "values have the wrong length");
+    ggml_backend_tensor_set(p, arr.Data(), 0, ggml_nbytes(p));
+    return env.Undefined();
+}
+
+// saveAdapter(path): a GGUF LoRA adapter that llama.cpp's standard loader reads.
+Napi::Value TrainerWrap::SaveAdapter(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    if (method_ != "lora") Throw(env, "ERR_INVALID_STATE", "saveAdapter is for LoRA trainers");
+    std::string path = ArgString(info, 0, "path");
+    GgufPtr g(gguf_init_empty());
+    const std::string arch = ModelArch(lmodel_);
+    gguf_set_val_str(g.get(), "general.type", "adapter");
+    gguf_set_val_str(g.get(), "general.architecture", arch.c_str());
+    gguf_set_val_str(g.get(), "adapter.type", "lora");
+    gguf_set_val_f32(g.get(), "adapter.lora.alpha", loraAlpha_);
+    // the tensors keep the loader's names (<base>.lora_a / .lora_b); the writer reads device buffers
+    for (auto * t : params_) gguf_add_tensor(g.get(), t);
+    if (!gguf_write_to_file(g.get(), path.c_str(), false)) Throw(env, "ERR_WRITE", "could not write the adapter to " + path);
+    return env.Undefined();
+}
+
+// saveModel(path): a complete GGUF with every metadata key of the source file (chat template,
+// tokenizer, context length) and the current weights; a LoRA trainer merges W + alpha/r * B A.
+Napi::Value TrainerWrap::SaveModel(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    std::string path = ArgString(info, 0, "path");
+    if (modelPath_.empty()) Throw(env, "ERR_INVALID_STATE", "the trainer was created without modelPath, so the source metadata is unknown");
+    gguf_init_params gp = {true, nullptr};
+    GgufPtr src(gguf_init_from_file(modelPath_.c_str(), gp));
+    if (!src) Throw(env, "ERR_MODEL_LOAD", "could not read the source model's metadata: " + modelPath_);
+    GgufPtr dst(gguf_init_empty());
+    gguf_set_kv(dst.get(), src.get());
+    std::vector<std::vector<float>> merged;  // keeps merged host data alive until written
+    const int64_t nt = gguf_get_n_tensors(src.get());
+    merged.reserve(static_cast<size_t>(nt));
+    ggml_init_params ip = {static_cast<size_t>(nt + 1) * ggml_tensor_overhead(), nullptr, true};
+    GgmlPtr meta(ggml_init(ip));
+    try {
+        for (int64_t i = 0; i < nt; ++i) {
+            const char * name = gguf_get_tensor_name(src.get(), i);
+            ggml_tensor * w = llama_model_weight_by_name(lmodel_, name);
+            if (!w) throw CodedError("ERR_INVALID_STATE", std::string("the loaded model has no tensor ") + name);
+            ggml_tensor *a = nullptr, *b = nullptr;
+            if (method_ == "lora" && adapter_ && llama_adapter_lora_get_ab(adapter_, name, &a, &b) == 0) {
+                std::vector<float> W = ReadF32(w), A = ReadF32(a), B = ReadF32(b);
+                const int64_t nIn = w->ne[0], nOut = w->ne[1], r = b->ne[0];
+                const float s = loraAlpha_ != 0 ? loraAlpha_ / static_cast<float>(r) : 1.0f;
+                for (int64_t o = 0; o < nOut; ++o) {
+                    for (int64_t k = 0; k < r; ++k) {
+                        const float bk = s * B[static_cast<size_t>(o * r + k)];
+                        if (bk == 0.0f) continue;
+                        const float * arow = &A[static_cast<size_t>(k * nIn)];
+                        float * wrow = &W[static_cast<size_t>(o * nIn)];
+                        for (int64_t j = 0; j < nIn; ++j) wrow[j] += bk * arow[j];
+                    }
+                }
+                merged.push_back(std::move(W));
+                ggml_tensor * t = ggml_new_tensor_2d(meta.get(), GGML_TYPE_F32, nIn, nOut);
+                ggml_set_name(t, name);
+                t->data = merged.back().data();
+                gguf_add_tensor(dst.get(), t);
+            } else {
+                gguf_add_tensor(dst.get(), w);
+            }
+        }
+    } catch (const CodedError & e) {
+        Throw(env, e.code(), e.what());
+    }
+    if (!gguf_write_to_file(dst.get(), path.c_str(), false)) Throw(env, "ERR_WRITE", "could not write the model to " + path);
+    return env.Undefined();
+}
+
+// Optimizer state (AdamW m and v per trainable tensor, iteration) for checkpoints that resume.
+Napi::Value TrainerWrap::SaveOptimizer(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    std::string path = ArgString(info, 0, "path");
+    ggml_opt_context_t oc = llama_opt_get_context(ctx_);
+    GgufPtr g(gguf_init_empty());
+    gguf_set_val_str(g.get(), "general.type", "mfner.optimizer");
+    gguf_set_val_u64(g.get(), "optimizer.iteration", static_cast<uint64_t>(ggml_opt_get_iter(oc)));
+    gguf_set_val_u64(g.get(), "optimizer.steps", static_cast<uint64_t>(optimizerSteps_));
+    std::vector<std::vector<float>> keep;
+    ggml_init_params ip = {(params_.size() * 2 + 1) * ggml_tensor_overhead(), nullptr, true};
+    GgmlPtr meta(ggml_init(ip));
+    keep.reserve(params_.size() * 2);
+    for (size_t i = 0; i < params_.size(); ++i) {
+        for (int which = 0; which < 2; ++which) {
+            ggml_tensor * m = ggml_opt_param_momentum(oc, params_[i], which);
+            if (!m) continue;
+            keep.emplace_back(static_cast<size_t>(ggml_nelements(m)));
+            ggml_backend_tensor_get(m, keep.back().data(), 0, ggml_nbytes(m));
+            ggml_tensor * t = ggml_new_tensor_1d(meta.get(), GGML_TYPE_F32, ggml_nelements(m));
+            ggml_set_name(t, (std::to_string(i) + (which == 0 ? ".m" : ".v")).c_str());
+            t->data = keep.back().data();
+            gguf_add_tensor(g.get(), t);
+        }
+    }
+    if (!gguf_write_to_file(g.get(), path.c_str(), false)) Throw(env, "ERR_WRITE", "could not write the optimizer state to " + path);
+    return env.Undefined();
+}
+
+Napi::Value TrainerWrap::LoadOptimizer(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    std::string path = ArgString(info, 0, "path");
+    ggml_opt_context_t oc = llama_opt_get_context(ctx_);
+    if (!ggml_opt_param_momentum(oc, params_[0], 0)) Throw(env, "ERR_INVALID_STATE", "run one step (it may be an evaluation) before loading optimizer state");
+    ggml_context * data = nullptr;
+    gguf_init_params gp = {false, &data};
+    GgufPtr g(gguf_init_from_file(path.c_str(), gp));
+    GgmlPtr dataOwner(data);
+    if (!g) Throw(env, "ERR_READ", "could not read optimizer state: " + path);
+    for (size_t i = 0; i < params_.size(); ++i) {
+        for (int which = 0; which < 2; ++which) {
+            ggml_tensor * m = ggml_opt_param_momentum(oc, params_[i], which);
+            ggml_tensor * t = ggml_get_tensor(data, (std::to_string(i) + (which == 0 ? ".m" : ".v")).c_str());
+            if (!m || !t || ggml_nelements(t) != ggml_nelements(m)) Throw(env, "ERR_INVALID_STATE", "optimizer state does not match this trainer");
+            ggml_backend_tensor_set(m, t->data, 0, ggml_nbytes(m));
+        }
+    }
+    int64_t k = gguf_find_key(g.get(), "optimizer.iteration");
+    if (k >= 0) ggml_opt_set_iter(oc, static_cast<int64_t>(gguf_get_val_u64(g.get(), k)));
+    k = gguf_find_key(g.get(), "optimizer.steps");
+    if (k >= 0) optimizerSteps_ = static_cast<int64_t>(gguf_get_val_u64(g.get(), k));
+    ggml_opt_reset_grads(oc);
+    return env.Undefined();
+}
+
+Napi::Value TrainerWrap::Dispose(const Napi::CallbackInfo & info) {
+    if (busy_) Throw(info.Env(), "ERR_BUSY", "a training step is running; await it before dispose()");
+    FreeNow();
+    return info.Env().Undefined();
+}
+
+}  // namespace mfner
+
+#endif  // MFNER_HAS_TRAINER

@@ -1,0 +1,56 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { STORIES_GREEDY, stories, tempDir } from '../native/helpers.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+function mfner(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib/cli/bin.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, MFNER_THREADS: '1' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const maybe = stories.missing ? test.skip : test;
+
+maybe('mfner generate --json reproduces the stories260K greedy sample from BOS', (t) => {
+  const r = mfner('generate', '--model', stories.path, '--max-tokens', '40', '--json');
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  t.true(out.text.startsWith(STORIES_GREEDY));
+  t.is(out.tokens.length, 40);
+  t.is(out.finishReason, 'length');
+});
+
+maybe('mfner model info --json and tokenize --json print one JSON object', (t) => {
+  const info = mfner('model', 'info', stories.path, '--json');
+  t.is(info.code, 0, info.stderr);
+  t.like(JSON.parse(info.stdout), { architecture: 'llama', vocabularySize: 512, chatTemplate: null });
+  const tok = mfner('tokenize', '--model', stories.path, '--text', 'Lily', '--json');
+  t.is(tok.code, 0, tok.stderr);
+  const parsed = JSON.parse(tok.stdout);
+  t.is(parsed.tokens[0], 1, 'BOS first by default');
+  t.is(parsed.pieces.slice(1).join('').trim(), 'Lily');
+  t.is(parsed.count, parsed.tokens.length);
+});
+
+test('mfner make-model writes a model that mfner model info reads', (t) => {
+  const out = path.join(tempDir(), 'llama-tiny.gguf');
+  const made = mfner('make-model', '--arch', 'llama', '--shape', 'tiny', '--out', out, '--json');
+  t.is(made.code, 0, made.stderr);
+  t.like(JSON.parse(made.stdout), { path: out, tensorCount: 2 + 2 * 9 });
+  const info = JSON.parse(mfner('model', 'info', out, '--json').stdout);
+  t.like(info, { architecture: 'llama', vocabularySize: 128256, layerCount: 2, embeddingLength: 32 });
+  t.regex(info.chatTemplate, /start_header_id/);
+});
+
+test('CLI errors are one line with a stable code and exit 1', (t) => {
+  const r = mfner('model', 'info', '/nonexistent/model.gguf');
+  t.is(r.code, 1);
+  t.regex(r.stderr.trim(), /^mfner: model file not found or not readable: \/nonexistent\/model\.gguf \[ERR_MODEL_NOT_FOUND\]$/);
+  const bad = mfner('make-model', '--arch', 'gpt2', '--out', '/tmp/x.gguf');
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /ERR_INVALID_ARG/);
+});
