@@ -1,0 +1,192 @@
+/**
+ * The constraint of each output format, described once as data: the native engine runs it
+ * (lib/native FormatConstraint) and gbnf.ts writes the same language as a GBNF grammar.
+ * Offsets inside specs are code-point indices into the input text.
+ */
+import { CODE_SCAFFOLD_HEAD, CODE_SCAFFOLD_TAIL } from '../formats/code-formats.ts';
+import { tokenize } from '../formats/tokens.ts';
+import type { FormatName } from '../formats/types.ts';
+import { FORMAT_NAMES } from '../formats/types.ts';
+
+export interface ConstraintOptions {
+  /** Most entities an answer may list (tags: opened). Default 64. */
+  maxEntities?: number;
+  /** multi_bio: most layers. Default 3. */
+  maxLayers?: number;
+  /** Tag formats: deepest nesting. Default 3 (at most 4). */
+  maxDepth?: number;
+  /**
+   * Term, code and triple formats: an item text may be repeated only as often as it occurs
+   * (per type), so no answer has a `repeated` problem. Default true; the GBNF oracle cannot
+   * express it, so agreement tests turn it off.
+   */
+  countOccurrences?: boolean;
+}
+
+/** A field of a list item: a literal or an input-dependent slot. */
+export type ItemField = string | { slot: 'text' | 'label' | 'start' | 'end' | 'slice' | 'id' };
+
+export interface ListSpec {
+  kind: 'list';
+  text: string;
+  prefix: string;
+  separator: string;
+  suffix: string;
+  item: ItemField[];
+  /** Labels as written in the answer (JSON-escaped inside JSON strings). */
+  labels: string[];
+  starts: number[];
+  ends: number[];
+  jsonStrings: boolean;
+  countOccurrences: boolean;
+  maxEntities: number;
+}
+
+export interface BioSpec {
+  kind: 'bio';
+  tokens: number;
+  labels: string[];
+  maxLayers: number;
+}
+
+export interface TagSpec {
+  kind: 'tag';
+  multi: boolean;
+  text: string;
+  labels: string[];
+  starts: number[];
+  ends: number[];
+  maxDepth: number;
+  maxEntities: number;
+}
+
+export type ConstraintSpec = ListSpec | BioSpec | TagSpec;
+
+const TEXT = { slot: 'text' } as const;
+const LABEL = { slot: 'label' } as const;
+const START = { slot: 'start' } as const;
+const END = { slot: 'end' } as const;
+
+/** JS string index -> code-point index, for every index 0..text.length. */
+export function codePointIndex(text: string): Int32Array {
+  const out = new Int32Array(text.length + 1);
+  let cp = 0;
+  for (let i = 0; i < text.length; ) {
+    const w = text.codePointAt(i)! > 0xffff ? 2 : 1;
+    out[i] = cp;
+    if (w === 2) out[i + 1] = cp;
+    i += w;
+    cp++;
+  }
+  out[text.length] = cp;
+  return out;
+}
+
+/** Token starts and ends (multi_bio tokenisation) in code points. */
+export function tokenBoundaries(text: string): { starts: number[]; ends: number[]; count: number } {
+  const cp = codePointIndex(text);
+  const toks = tokenize(text);
+  return { starts: toks.map((t) => cp[t.start]), ends: toks.map((t) => cp[t.end]), count: toks.length };
+}
+
+function jsonInner(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+
+function checkLabels(format: FormatName, types: readonly string[], bad: RegExp): void {
+  if (types.length === 0) throw new TypeError(`${format}: at least one entity type is needed`);
+  if (types.length > 30) throw new TypeError(`${format}: the format constraint takes at most 30 types`);
+  if (new Set(types).size !== types.length) throw new TypeError(`${format}: entity types must be distinct`);
+  types.forEach((t, i) => {
+    if (!t || bad.test(t)) throw new TypeError(`${format}: entity type ${i} is empty or holds a character the format uses as a delimiter`);
+  });
+}
+
+/**
+ * The constraint of `format` for one input text. Single-type formats (single_*, conv_term) take
+ * their one type in `types` (conv_term's spec is the same for every turn).
+ */
+export function buildSpec(format: FormatName, text: string, types: readonly string[], options: ConstraintOptions = {}): ConstraintSpec {
+  if (!FORMAT_NAMES.includes(format)) throw new TypeError(`unknown format ${String(format)}`);
+  const maxEntities = options.maxEntities ?? 64;
+  if (!Number.isInteger(maxEntities) || maxEntities < 1) throw new TypeError('maxEntities must be a positive integer');
+  const countOccurrences = options.countOccurrences ?? true;
+  const bounds = tokenBoundaries(text);
+  const list = (p: Partial<ListSpec> & Pick<ListSpec, 'prefix' | 'separator' | 'suffix' | 'item'>): ListSpec => ({
+    kind: 'list',
+    text,
+    labels: [],
+    starts: bounds.starts,
+    ends: bounds.ends,
+    jsonStrings: true,
+    countOccurrences,
+    maxEntities,
+    ...p,
+  });
+  const jsonLabels = () => {
+    checkLabels(format, types, /[\u0000-\u001f]/u);
+    return types.map(jsonInner);
+  };
+  const rawLabels = (bad: RegExp) => {
+    checkLabels(format, types, bad);
+    return [...types];
+  };
+  const codePrefix = ['Answer:', ...CODE_SCAFFOLD_HEAD].join('\n') + '\n';
+  const codeSuffix = CODE_SCAFFOLD_TAIL.join('\n');
+  switch (format) {
+    case 'single_term':
+    case 'conv_term':
+      return list({ prefix: 'Answer: [', separator: ', ', suffix: ']', item: ['"', TEXT, '"'] });
+    case 'multi_term':
+      return list({ prefix: 'Answer: [', separator: ', ', suffix: ']', item: ['{"text": "', TEXT, '", "type": "', LABEL, '"}'], labels: jsonLabels() });
+    case 'single_code':
+      return list({ prefix: codePrefix, separator: '', suffix: codeSuffix, item: ['    entity_list.append("', TEXT, '")\n'] });
+    case 'multi_code':
+      return list({
+        prefix: codePrefix,
+        separator: '',
+        suffix: codeSuffix,
+        item: ['    entity_list.append({"text": "', TEXT, '", "type": "', LABEL, '"})\n'],
+        labels: jsonLabels(),
+      });
+    case 'single_span':
+      return list({ prefix: 'Answer: [', separator: ', ', suffix: ']', item: ['[', START, ', ', END, ']'], countOccurrences: false });
+    case 'multi_span':
+      return list({
+        prefix: 'Answer: [',
+        separator: ', ',
+        suffix: ']',
+        item: ['{"span": [', START, ', ', END, '], "type": "', LABEL, '"}'],
+        labels: jsonLabels(),
+        countOccurrences: false,
+      });
+    case 'multi_triple':
+      return list({ prefix: 'Answer:', separator: '', suffix: '', item: ['\n', TEXT, '; is a; ', LABEL], labels: rawLabels(/[\n\r;]|^\s|\s$/u), jsonStrings: false });
+    case 'multi_brat':
+      return list({
+        prefix: 'Answer:',
+        separator: '',
+        suffix: '',
+        item: ['\nT', { slot: 'id' }, ' ', LABEL, ' ', START, ' ', END, ' ', { slot: 'slice' }],
+        labels: rawLabels(/\s/u),
+        countOccurrences: false,
+      });
+    case 'multi_bio':
+      if (bounds.count === 0) throw new TypeError('multi_bio: the text has no token to label');
+      return { kind: 'bio', tokens: bounds.count, labels: rawLabels(/\s/u), maxLayers: options.maxLayers ?? 3 };
+    case 'single_tag':
+      if (types.length !== 1) throw new TypeError('single_tag: exactly one entity type');
+      return { kind: 'tag', multi: false, text, labels: [...types], starts: bounds.starts, ends: bounds.ends, maxDepth: options.maxDepth ?? 3, maxEntities };
+    case 'multi_tag':
+      return {
+        kind: 'tag',
+        multi: true,
+        text,
+        labels: rawLabels(/[<>/\s]/u),
+        starts: bounds.starts,
+        ends: bounds.ends,
+        maxDepth: options.maxDepth ?? 3,
+        maxEntities,
+      };
+  }
+}
