@@ -134,7 +134,7 @@ test('single_* formats give one dialogue per type, multi_* one dialogue', (t) =>
   t.true(single[4][0].content.endsWith(`Text: ${TEXT}`));
   const multi = buildExamples(getFormat('multi_span'), input);
   t.is(multi.length, 1);
-  t.is(multi[0][1].content, MULTI.multi_span);
+  t.is(multi[0][1].content, MULTI.multi_span as string);
 });
 
 test('getFormat names the valid formats when the name is unknown', (t) => {

@@ -60,7 +60,7 @@ for (const name of FORMAT_NAMES) {
             for (const [s, end] of e.spans) t.true(s >= 0 && end <= text.length && s < end);
             t.is(e.text, spanText(text, e.spans));
           }
-          t.true(types.includes(e.type));
+          t.true((types as readonly string[]).includes(e.type));
         }
         const ungrounded = result.entities.filter((e) => e.grounded === false).length;
         t.true(result.problems.filter((p) => p.kind === 'ungrounded' || p.kind === 'repeated').length >= ungrounded);

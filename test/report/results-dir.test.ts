@@ -45,7 +45,7 @@ test('the validator names the broken field', (t) => {
   };
   t.throws(broken((r) => (r.schema = 'other' as never)), { message: /run\.schema/ });
   t.throws(broken((r) => (r.draw = -1)), { message: /run\.draw/ });
-  t.throws(broken((r) => delete r.model), { message: /run\.model/ });
+  t.throws(broken((r) => delete (r as Partial<typeof r>).model), { message: /run\.model/ });
   t.throws(broken((r) => (r.scores.text.counts.tp = 5)), { message: /scores\.text\.counts: differs from the sum/ });
   t.throws(broken((r) => (r.scores.strict.complex.simple.found = 9)), { message: /complex\.simple\.found: exceeds gold/ });
   t.throws(broken((r) => (r.predictions[0].entities[0].spans = [[4, 4]])), { message: /entities\[0\]\.spans\[0\]: end must exceed start/ });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { makeEntity } from '../../lib/formats/entity.ts';
-import type { GoldDocument } from '../../lib/metrics/index.ts';
+import type { DrawSummary, GoldDocument } from '../../lib/metrics/index.ts';
 import {
   buildRun,
   formatCell,
@@ -12,7 +12,6 @@ import {
   table7,
   tableToCsv,
   tableToMarkdown,
-  type DrawSummary,
   type RunPrediction,
 } from '../../lib/report/index.ts';
 
