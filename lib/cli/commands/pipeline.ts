@@ -1,0 +1,241 @@
+/**
+ * The main jobs: `mfner extract` (JSONL in, entities out, resumable), `mfner eval` (the
+ * results layout over sampled test sets) and `mfner reproduce` (the paper's protocol; `smoke`
+ * runs the same code paths in minutes).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { FORMAT_NAMES, type FormatName } from '../../formats/index.ts';
+import { DATASET_NAMES } from '../../corpus/registry.ts';
+import { runExtractJob } from '../../pipeline/jsonl-job.ts';
+import { runEvaluation, evaluationTable } from '../../pipeline/evaluate.ts';
+import { runReproduce, type Scale } from '../../pipeline/reproduce.ts';
+import { progressLine, formatDuration } from '../../pipeline/progress.ts';
+import { parseList, printJson } from '../util.ts';
+
+/** Exit codes: 0 done, 1 failure, 2 usage (bad or conflicting arguments), 130 interrupted. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function fail(exitCode: number, code: string, message: string): never {
+  process.stderr.write(`mfner: ${message} [${code}]\n`);
+  throw new CommanderError(exitCode, code, message);
+}
+
+/** An AbortSignal for SIGINT/SIGTERM; the second signal exits at once. */
+function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function rethrow(err: unknown): never {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ERR_ABORTED') fail(EXIT.interrupted, 'ERR_ABORTED', 'interrupted; run the same command again to resume');
+  if (code === 'ERR_OUTPUT_EXISTS' || code === 'ERR_INVALID_ARG' || code === 'ERR_INPUT_MISSING' || code === 'ERR_MODEL_MISSING') {
+    fail(EXIT.usage, code as string, (err as Error).message);
+  }
+  throw err;
+}
+
+const formatOption = () => new Option('--format <format>', 'output format').choices([...FORMAT_NAMES]);
+const constraintHelp = "'format' (default: the per-format constraint; unconstrained until the decode layer lands), 'none', or a GBNF file as @path";
+
+async function constraintValue(v: string | undefined): Promise<string | undefined> {
+  if (v === undefined || v === 'format' || v === 'none') return v;
+  if (v.startsWith('@')) return (await import('node:fs')).readFileSync(v.slice(1), 'utf8');
+  throw new InvalidArgumentError("--constraint takes 'format', 'none' or @grammar.gbnf");
+}
+
+export function register(program: Command): void {
+  program
+    .command('extract')
+    .description('Extract entities from a JSONL file of documents: one output record per input record, resumable, offline.')
+    .requiredOption('--model <gguf>', 'model file (GGUF)')
+    .option('--adapter <gguf>', 'LoRA adapter (GGUF)')
+    .addOption(formatOption().makeOptionMandatory())
+    .option('--dataset <name>', `take the types and guideline name from a dataset (${DATASET_NAMES.join(', ')})`)
+    .option('--types <a,b,c>', 'entity types, in the order conv_term asks them')
+    .option('--guideline <name>', 'the name in "Follow {name} guidelines"')
+    .requiredOption('--in <file>', 'input JSONL: {"id"?, "text"} per line')
+    .requiredOption('--out <file>', 'output JSONL (appended to on resume)')
+    .option('--constraint <c>', constraintHelp, 'format')
+    .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
+    .option('--max-tokens <n>', 'token cap of one answer', positiveInt('--max-tokens'), 256)
+    .option('--context <n>', 'token window of one prompt and its answers (default: min(model, 2048))', positiveInt('--context'))
+    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--chat-template <file>', 'Jinja chat template for models without one')
+    .option('--overwrite', 'start again when --out exists from other arguments')
+    .option('--log-text', 'keep raw answers (which may quote the documents) in the output records')
+    .option('--json', 'print the summary as one JSON object on stdout')
+    .addHelpText(
+      'after',
+      `
+Output records (code-point offsets), in input order:
+  {"line": 3, "id": "d3", "entities": [{"type": "protein", "spans": [[27, 31]], "text": "BCL6"}], "problems": []}
+  {"line": 4, "id": null, "error": {"code": "invalid-json", "message": "line 4 is not valid JSON"}}
+
+A run that was killed resumes when started again with the same arguments.
+
+Examples:
+  mfner extract --model qwen2.5-0.5b.gguf --adapter genia-lora.gguf --format multi_term --dataset GENIA --in notes.jsonl --out entities.jsonl
+  mfner extract --model model.gguf --format single_term --types Disease,Chemical --in docs.jsonl --out out.jsonl --json`,
+    )
+    .action(async (opts: {
+      model: string; adapter?: string; format: FormatName; dataset?: string; types?: string; guideline?: string;
+      in: string; out: string; constraint?: string; batch: number; maxTokens: number; context?: number; threads?: number;
+      chatTemplate?: string; overwrite?: boolean; logText?: boolean; json?: boolean;
+    }) => {
+      if (!opts.dataset && !opts.types) fail(EXIT.usage, 'ERR_INVALID_ARG', 'give --dataset or --types');
+      const { signal, dispose } = interruptSignal();
+      const progress = progressLine();
+      try {
+        const chatTemplate = opts.chatTemplate ? (await import('node:fs')).readFileSync(opts.chatTemplate, 'utf8') : undefined;
+        const result = await runExtractJob({
+          model: opts.model,
+          adapter: opts.adapter,
+          format: opts.format,
+          dataset: opts.dataset,
+          types: opts.types ? parseList(opts.types) : undefined,
+          guideline: opts.guideline,
+          input: opts.in,
+          output: opts.out,
+          constraint: await constraintValue(opts.constraint),
+          batchSize: opts.batch,
+          maxTokens: opts.maxTokens,
+          contextSize: opts.context,
+          threads: opts.threads,
+          chatTemplate,
+          overwrite: opts.overwrite,
+          logText: opts.logText,
+          signal,
+          onNote: (n) => process.stderr.write(`mfner: note: ${n}\n`),
+          onProgress: (p) =>
+            progress.update(`extract: ${p.records} records (${p.errors} errors), input line ${p.line}, ${(p.records / Math.max(p.elapsedMs / 1000, 1e-3)).toFixed(1)} records/s, ${formatDuration(p.elapsedMs)}`),
+        });
+        progress.done();
+        if (opts.json) printJson(result);
+        else if (result.alreadyComplete) process.stderr.write(`mfner: ${opts.out} is already complete for these arguments\n`);
+        else {
+          const resumed = result.resumedAfterLine > 0 ? `, resumed after input line ${result.resumedAfterLine} (${result.resumedRecords} records kept${result.truncatedBytes ? `, ${result.truncatedBytes} torn bytes cut` : ''})` : '';
+          process.stderr.write(
+            `mfner: ${result.records} records written (${result.documents} documents, ${result.errors} errors) in ${formatDuration(result.seconds * 1000)}, ${result.documentsPerSecond.toFixed(2)} documents/s, constraint ${result.constraint}${resumed}\n`,
+          );
+        }
+      } catch (err) {
+        progress.done();
+        rethrow(err);
+      } finally {
+        dispose();
+      }
+    });
+
+  program
+    .command('eval')
+    .description("Evaluate a model on each draw's sampled test set in every compatible format of a configuration; write the results layout and print the table.")
+    .requiredOption('--model <gguf>', 'model file (GGUF)')
+    .option('--adapter <gguf>', 'LoRA adapter (GGUF)')
+    .option('--model-name <name>', 'name of the model in the results (default: the file name)')
+    .requiredOption('--datasets <a,b>', `datasets (${DATASET_NAMES.join(', ')})`)
+    .option('--config <name>', 'all, 7best, term_ner or only:<format>', 'all')
+    .option('--draws <n>', 'draws 1..n', positiveInt('--draws'), 3)
+    .option('--test-cap <n>', 'test sample size (default: 300, the paper\'s)', positiveInt('--test-cap'))
+    .requiredOption('--out <dir>', 'results directory')
+    .option('--constraint <c>', constraintHelp, 'format')
+    .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
+    .option('--max-tokens <n>', 'token cap of one answer', positiveInt('--max-tokens'), 256)
+    .option('--context <n>', 'token window of one prompt and its answers', positiveInt('--context'))
+    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--root <dir>', 'corpora root (default: $MFNER_CORPORA or ../shared/corpora)')
+    .option('--json', 'print the runs written as JSON')
+    .addHelpText('after', `
+Example:
+  mfner eval --model qwen2.5-0.5b.gguf --adapter all-lora.gguf --datasets GENIA,NCBI-disease --config all --draws 3 --out results/`)
+    .action(async (opts: {
+      model: string; adapter?: string; modelName?: string; datasets: string; config: string; draws: number; testCap?: number; out: string;
+      constraint?: string; batch: number; maxTokens: number; context?: number; threads?: number; root?: string; json?: boolean;
+    }) => {
+      const { signal, dispose } = interruptSignal();
+      const progress = progressLine();
+      try {
+        const runs = await runEvaluation({
+          model: opts.model,
+          adapter: opts.adapter,
+          modelName: opts.modelName,
+          datasets: parseList(opts.datasets),
+          configuration: opts.config,
+          draws: Array.from({ length: opts.draws }, (_, i) => i + 1),
+          testCap: opts.testCap,
+          out: opts.out,
+          root: opts.root,
+          extract: { constraint: await constraintValue(opts.constraint), batchSize: opts.batch, maxTokens: opts.maxTokens, contextSize: opts.context, threads: opts.threads, signal },
+          onNote: (n) => process.stderr.write(`mfner: note: ${n}\n`),
+          onProgress: (p) => progress.update(`eval: run ${p.run}/${p.runs} ${p.dataset} ${p.format} draw ${p.draw}, ${formatDuration(p.elapsedMs)}`),
+        });
+        progress.done();
+        if (opts.json) printJson(runs.map((r) => r.summary));
+        else process.stdout.write(evaluationTable(runs.map((r) => r.run)));
+      } catch (err) {
+        progress.done();
+        rethrow(err);
+      } finally {
+        dispose();
+      }
+    });
+
+  program
+    .command('reproduce')
+    .description("The paper's protocol: sample, train, evaluate, report. --scale smoke runs the same code paths in minutes on a made tiny model.")
+    .option('--models <list>', 'GGUF files, or made:qwen2-tiny / made:llama-tiny (default for smoke: made:qwen2-tiny)')
+    .requiredOption('--out <dir>', 'results directory (runs/ and report/)')
+    .addOption(new Option('--scale <scale>', 'paper: the full study; smoke: tiny samples, few steps').choices(['paper', 'smoke']).default('smoke'))
+    .option('--datasets <a,b>', 'datasets (default: smoke NCBI-disease,BC5CDR; paper all)')
+    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--root <dir>', 'corpora root')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { models?: string; out: string; scale: Scale; datasets?: string; threads?: number; root?: string; json?: boolean }) => {
+      const { signal, dispose } = interruptSignal();
+      const progress = progressLine();
+      try {
+        const summary = await runReproduce({
+          models: opts.models ? parseList(opts.models) : undefined,
+          out: opts.out,
+          scale: opts.scale,
+          datasets: opts.datasets ? parseList(opts.datasets) : undefined,
+          threads: opts.threads,
+          root: opts.root,
+          signal,
+          log: (line) => {
+            progress.done();
+            process.stderr.write(`mfner: ${line}\n`);
+          },
+          onProgress: (text) => progress.update(text),
+        });
+        progress.done();
+        if (opts.json) printJson(summary);
+        else process.stdout.write(`${summary.table}\nreport: ${summary.reportFiles.find((f) => f.endsWith('report.md')) ?? '(none)'}\n`);
+      } catch (err) {
+        progress.done();
+        rethrow(err);
+      } finally {
+        dispose();
+      }
+    });
+}

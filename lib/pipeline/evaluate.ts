@@ -1,0 +1,124 @@
+/**
+ * Evaluation in the paper's protocol: for each dataset and draw, the draw's seeded test
+ * sample; for each format of the configuration the dataset allows, extract from every test
+ * document, score against gold, and write one run file into the results layout (lib/report).
+ */
+import path from 'node:path';
+import { getFormat, type FormatName } from '../formats/index.ts';
+import { loadDataset, type LoadedDataset } from '../corpus/registry.ts';
+import { sampleSplit } from '../corpus/sample.ts';
+import { configurationFormats, datasetAllows } from '../prompt/configurations.ts';
+import { buildRun, writeRun, paperTables, tableToMarkdown, table3, type RunFile, type RunPrediction } from '../report/index.ts';
+import { prf } from '../metrics/prf.ts';
+import { Model } from '../native/index.ts';
+import { extract, type ExtractOptions, type ExtractSummary } from './extract.ts';
+
+export interface EvaluationOptions {
+  /** A GGUF path or a loaded model (left open). */
+  model: string | Model;
+  adapter?: string;
+  /** The model's name in the results (default: file name without .gguf, plus the adapter's). */
+  modelName?: string;
+  datasets: readonly string[];
+  /** `all`, `7best`, `term_ner`, `only:<format>` (run files record it). */
+  configuration: string;
+  /** Which draws (the paper: 1, 2, 3). */
+  draws: readonly number[];
+  /** Test sample size (default: the paper's 300). */
+  testCap?: number;
+  /** Results directory. */
+  out: string;
+  root?: string;
+  /** Keep raw answers in the run files (default true: corpora are public; answers help analysis). */
+  keepAnswers?: boolean;
+  extract?: Partial<Pick<ExtractOptions, 'constraint' | 'batchSize' | 'maxTokens' | 'contextSize' | 'threads' | 'chatTemplate' | 'signal'>>;
+  onNote?: (note: string) => void;
+  onProgress?: (p: { run: number; runs: number; dataset: string; format: string; draw: number; elapsedMs: number }) => void;
+}
+
+export interface EvaluatedRun {
+  run: RunFile;
+  file: string;
+  summary: { dataset: string; format: string; draw: number; file: string; f1: number; precision: number; recall: number; documents: number; errors: number; seconds: number; constraint: string };
+}
+
+export function modelNameOf(model: string | Model, adapter?: string): string {
+  const file = typeof model === 'string' ? model : model.path;
+  const base = path.basename(file).replace(/\.gguf$/iu, '');
+  return adapter ? `${base}+${path.basename(adapter).replace(/\.gguf$/iu, '')}` : base;
+}
+
+export async function runEvaluation(options: EvaluationOptions): Promise<EvaluatedRun[]> {
+  const started = Date.now();
+  const model = typeof options.model === 'string' ? await Model.load(options.model) : options.model;
+  const name = options.modelName ?? modelNameOf(options.model, options.adapter);
+  const notes = new Set<string>();
+  const note = (n: string) => {
+    if (notes.has(n)) return;
+    notes.add(n);
+    options.onNote?.(n);
+  };
+  try {
+    const loaded: LoadedDataset[] = [];
+    for (const d of options.datasets) loaded.push(await loadDataset(d, { root: options.root }));
+    const plan: { data: LoadedDataset; format: FormatName; draw: number }[] = [];
+    for (const data of loaded) {
+      const formats = configurationFormats(options.configuration).filter((f) => datasetAllows(getFormat(f), data.hasDiscontinuous));
+      for (const draw of options.draws) for (const format of formats) plan.push({ data, format, draw });
+    }
+    const out: EvaluatedRun[] = [];
+    for (const [i, { data, format, draw }] of plan.entries()) {
+      const runStarted = Date.now();
+      options.onProgress?.({ run: i + 1, runs: plan.length, dataset: data.spec.name, format, draw, elapsedMs: runStarted - started });
+      const gold = sampleSplit(data.splits.test, data.spec.name, 'test', draw, options.testCap);
+      const predictions: RunPrediction[] = [];
+      const summary: ExtractSummary = { constraint: 'none', notes: [] };
+      let errors = 0;
+      const docs = gold.map((g) => ({ id: g.id, text: g.text }));
+      for await (const r of extract(
+        docs,
+        {
+          ...options.extract,
+          model,
+          adapter: options.adapter,
+          format,
+          types: data.spec.labels,
+          guideline: data.spec.guidelineName,
+          keepAnswers: options.keepAnswers ?? true,
+          onNote: note,
+        },
+        summary,
+      )) {
+        if (r.error) {
+          errors++;
+          predictions.push({ id: r.id, entities: [], answers: [{ problems: [{ kind: 'no-answer', message: `extraction failed: ${r.error.code}` }] }] });
+          continue;
+        }
+        predictions.push({
+          id: r.id,
+          entities: r.entities,
+          answers: r.answers.map((a) => (a.text === undefined ? { problems: a.problems } : { problems: a.problems, raw: a.text })),
+        });
+      }
+      const run = buildRun({ model: name, configuration: options.configuration, dataset: data.spec.name, format, draw, gold, predictions });
+      const file = writeRun(options.out, run);
+      const score = prf(run.scores.text.counts);
+      out.push({
+        run,
+        file,
+        summary: { dataset: data.spec.name, format, draw, file, ...score, documents: gold.length, errors, seconds: (Date.now() - runStarted) / 1000, constraint: summary.constraint },
+      });
+    }
+    return out;
+  } finally {
+    if (typeof options.model === 'string') await model.dispose();
+  }
+}
+
+/** The paper-style table of what was just evaluated: F1 per format (Table 3) and per dataset (Table 5). */
+export function evaluationTable(runs: readonly RunFile[]): string {
+  if (runs.length === 0) return 'no runs\n';
+  const o = { mode: 'text' as const, table6Format: 'multi_triple' };
+  const tables = [table3(runs, o), ...paperTables(runs, o).filter((t) => t.id.startsWith('table5'))];
+  return `${tables.map(tableToMarkdown).join('\n')}`;
+}
