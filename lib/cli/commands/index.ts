@@ -3,6 +3,7 @@ import { register as registerCorpus } from './corpus.ts';
 import { register as registerFormats } from './formats.ts';
 import { register as registerMetrics } from './metrics.ts';
 import { register as registerNative } from './native.ts';
+import { register as registerPipeline } from './pipeline.ts';
 
 /**
  * One line per area; each module adds its own subcommands to the program.
@@ -13,6 +14,7 @@ const registrations: Array<(program: Command) => void> = [
   registerFormats,
   registerMetrics,
   registerNative,
+  registerPipeline,
 ];
 
 export function registerCommands(program: Command): void {
