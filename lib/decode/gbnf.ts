@@ -1,6 +1,6 @@
 /**
  * The GBNF grammar of a format constraint: the same language the native engine accepts (except
- * the occurrence counting of repeated item texts, which GBNF cannot express). Used as the test
+ * the occurrence counting of repeated item texts, and the entity cap of the tag formats). Used as the test
  * oracle for the native masks and for users who want to read or reuse the constraint.
  * Grammars of span, BRAT and tag formats grow quadratically with the text: meant for sentences.
  */
@@ -169,7 +169,7 @@ function listGrammar(spec: ListSpec): string {
   const sep = spec.separator ? `${lit(spec.separator)} ` : '';
   if (hasId) {
     // ids count up: one rule per position
-    for (let k = cap; k >= 2; k--) rules.add(`items${k}`, `${sep}${item(k)}${k < cap ? ` items${k + 1}` : ''}`);
+    for (let k = cap; k >= 2; k--) rules.add(`items${k}`, `${sep}${item(k)}${k < cap ? ` items${k + 1}?` : ''}`);
     rules.add('items1', `${item(1)}${cap >= 2 ? ' items2?' : ''}`);
   } else {
     const one = rules.add('item', item(1));
