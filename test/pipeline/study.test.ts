@@ -1,0 +1,78 @@
+/** `eval` and `reproduce --scale smoke` on stories260K and the real corpora: the results layout, scores and report. */
+import test from 'ava';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadDataset, sampleSplit } from '../../lib/corpus/index.ts';
+import { readResults } from '../../lib/report/index.ts';
+import { runEvaluation, runReproduce } from '../../lib/pipeline/index.ts';
+import { sharedFile } from '../helpers/shared.ts';
+import { THREADS, stories, tempDir } from '../native/helpers.ts';
+
+const corpora = sharedFile('corpora', 'NCBI-disease');
+const missing = stories.missing ?? corpora.missing;
+const maybe = missing ? test.skip : test;
+if (missing) test('study tests', (t) => t.log(missing));
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+maybe('eval writes one run per dataset, format and draw; gold counts reach the scores', async (t) => {
+  const out = tempDir('mfner-eval-');
+  // Forcing empty answers: no predictions, so every gold mention is a false negative.
+  const runs = await runEvaluation({
+    model: stories.path,
+    datasets: ['NCBI-disease'],
+    configuration: 'only:multi_term',
+    draws: [1, 2],
+    testCap: 3,
+    out,
+    extract: { constraint: 'root ::= "Answer: []"', maxTokens: 16, threads: THREADS, batchSize: 3 },
+  });
+  t.deepEqual(runs.map((r) => [r.run.dataset, r.run.format, r.run.draw]), [['NCBI-disease', 'multi_term', 1], ['NCBI-disease', 'multi_term', 2]]);
+  const data = await loadDataset('NCBI-disease');
+  for (const r of runs) {
+    const gold = sampleSplit(data.splits.test, 'NCBI-disease', 'test', r.run.draw, 3);
+    const mentions = gold.reduce((n, d) => n + d.entities.length, 0);
+    t.deepEqual(r.run.scores.text.counts, { tp: 0, fp: 0, fn: mentions });
+    t.deepEqual(r.run.predictions.map((p) => p.id), gold.map((d) => d.id));
+    t.true(r.run.predictions.every((p) => p.answers.length === 1 && p.answers[0].problems.length === 0 && p.answers[0].raw === 'Answer: []'));
+    t.is(r.summary.constraint, 'gbnf');
+  }
+  t.is(readResults(out).length, 2, 'the results directory validates');
+});
+
+maybe('reproduce --scale smoke: sample, (train skipped, said so), evaluate 2 datasets × 2 formats × 1 draw, report', async (t) => {
+  const out = tempDir('mfner-repro-');
+  const logs: string[] = [];
+  const summary = await runReproduce({ models: [stories.path], out, scale: 'smoke', threads: THREADS, log: (l) => logs.push(l) });
+  t.deepEqual(summary.models, ['stories260K']);
+  t.is(summary.steps.length, 1);
+  t.is(summary.steps[0].train, 'skipped');
+  t.true(summary.steps[0].sampled['NCBI-disease'] > 0 && summary.steps[0].sampled.BC5CDR > 0);
+  t.true(logs.some((l) => l.includes('train step is skipped')));
+  const runs = readResults(out);
+  t.deepEqual(
+    runs.map((r) => `${r.dataset}/${r.format}`).sort(),
+    ['BC5CDR/multi_term', 'BC5CDR/single_term', 'NCBI-disease/multi_term', 'NCBI-disease/single_term'],
+  );
+  t.true(existsSync(path.join(out, 'report', 'report.md')));
+  t.regex(readFileSync(path.join(out, 'report', 'report.md'), 'utf8'), /Table 3/);
+  t.regex(summary.table, /multi_term/);
+});
+
+test('reproduce --scale paper refuses to report base-model scores as trained ones', async (t) => {
+  const err = await t.throwsAsync(runReproduce({ out: tempDir(), scale: 'paper' }));
+  t.is((err as { code?: string }).code, 'ERR_TRAIN_UNAVAILABLE');
+});
+
+maybe('mfner eval on the command line prints the table and exits 0', (t) => {
+  const out = tempDir('mfner-eval-cli-');
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'lib/cli/bin.ts'), 'eval', '--model', stories.path, '--datasets', 'NCBI-disease', '--config', 'only:single_term', '--draws', '1', '--test-cap', '2', '--max-tokens', '8', '--threads', '1', '--out', out],
+    { cwd: root, encoding: 'utf8', timeout: 120_000 },
+  );
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /\| single_term \|/);
+  t.is(readResults(out).length, 1);
+});
