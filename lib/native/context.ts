@@ -111,22 +111,16 @@ export class Context {
   }
 
   /**
-   * The text the generated tokens add to the prompt. Detokenizing them alone would be wrong at
-   * the seam: SentencePiece drops the word-start space after BOS, and a token may complete a
-   * UTF-8 character begun in the prompt.
+   * The text the generated tokens add to the prompt: their raw bytes, exactly as sampled.
+   * (llama_detokenize would "clean" spaces, e.g. Llama-3 turns " ." into ".", which moves
+   * offsets.) At the very start of a text, SentencePiece's word-start space is dropped, as
+   * every SentencePiece decoder does.
    */
   private continuation(prompt: Int32Array, generated: Int32Array): string {
+    const text = Buffer.concat(this.model.tokenPieces(generated, { special: false })).toString('utf8');
     const bos = this.model.metadata.bosToken;
     const atStart = prompt.length === 0 || (prompt.length === 1 && prompt[0] === bos);
-    // At the start of a text the tokenizer's own rules apply (SentencePiece drops the space).
-    if (atStart || generated.length === 0) return this.model.detokenize(generated);
-    const head = prompt.subarray(Math.max(0, prompt.length - 8));
-    const before = this.model.detokenize(head);
-    const joined = new Int32Array(head.length + generated.length);
-    joined.set(head);
-    joined.set(generated, head.length);
-    const all = this.model.detokenize(joined);
-    return all.startsWith(before) ? all.slice(before.length) : this.model.detokenize(generated);
+    return atStart && text.startsWith(' ') && this.model.addsSpacePrefix ? text.slice(1) : text;
   }
 
   private toTokens(prompt: Prompt, addSpecial: boolean): Int32Array {

@@ -14,6 +14,7 @@ export class Model {
   private readonly contexts = new Set<Context>();
   private disposed = false;
   private readonly adapterIds = new Map<string, number>();
+  private spacePrefix: boolean | undefined;
 
   private constructor(
     /** @internal */ readonly native: NativeModel,
@@ -42,6 +43,15 @@ export class Model {
   detokenize(tokens: Int32Array | readonly number[], options: { special?: boolean } = {}): string {
     this.assertLive();
     return nativeCallSync(() => this.native.detokenize(tokens, options));
+  }
+
+  /** Whether the tokenizer writes a word-start space before a text (SentencePiece does). */
+  get addsSpacePrefix(): boolean {
+    if (this.spacePrefix === undefined) {
+      const ids = this.tokenize('a');
+      this.spacePrefix = ids.length > 0 && this.tokenPieces(ids.subarray(0, 1), { special: false })[0].toString('utf8').startsWith(' ');
+    }
+    return this.spacePrefix;
   }
 
   /** Each token's raw bytes (a piece may hold part of a UTF-8 character). */
