@@ -1,11 +1,12 @@
 /**
- * Which constraint a generation runs under. `format` is the per-format, input-dependent
- * constraint of the decode layer (issue 6); until that layer is in this build, extraction
- * decodes unconstrained and says so once through `onNote`. `none` decodes freely; any other
+ * Which constraint a generation runs under. `format` (the default) is the per-format,
+ * input-dependent constraint of the decode layer: entity texts must come from the input,
+ * types from the label set, offsets from real boundaries. `none` decodes freely; any other
  * string is a GBNF grammar applied to every answer (every turn in conv_term).
  */
 import type { FormatName } from '../formats/index.ts';
 import { createGrammar, type Model, type NativeConstraint } from '../native/index.ts';
+import { createFormatConstraint } from '../decode/index.ts';
 
 export type ConstraintSpec = 'format' | 'none' | (string & {});
 
@@ -22,18 +23,11 @@ export interface ResolvedConstraint {
   forRequest(text: string, types: readonly string[]): NativeConstraint | null;
 }
 
-export const FORMAT_CONSTRAINT_PENDING =
-  'format constraints are not in this build yet (the decode layer, issue 6): decoding unconstrained';
-
-/**
- * When the decode layer lands, `format` becomes
- * `forRequest: (text, types) => createFormatConstraint(model, { format, text, types })`.
- */
+/** A format constraint is built per request: it depends on the (chunk of) text and the types asked. */
 export function resolveConstraint(model: Model, format: FormatName, spec: ConstraintSpec = 'format'): ResolvedConstraint {
-  void format;
   if (spec === 'none') return { effective: 'none', forRequest: () => null };
   if (spec === 'format') {
-    return { effective: 'none', note: FORMAT_CONSTRAINT_PENDING, forRequest: () => null };
+    return { effective: 'format', forRequest: (text, types) => createFormatConstraint(model, { format, text, types }) };
   }
   const grammar = createGrammar(model, spec);
   return { effective: 'gbnf', forRequest: () => grammar };

@@ -1,6 +1,6 @@
 export { extract, resolveTask, FALLBACK_CHAT_TEMPLATE, DEFAULT_GUIDELINE, type ExtractInput, type ExtractOptions, type ExtractedDocument, type ExtractAnswer, type ExtractSummary } from './extract.ts';
 export { splitText, type TextChunk, type TokenCounter } from './chunk.ts';
-export { resolveConstraint, FORMAT_CONSTRAINT_PENDING, type ConstraintSpec, type EffectiveConstraint, type ResolvedConstraint } from './constraint.ts';
+export { resolveConstraint, type ConstraintSpec, type EffectiveConstraint, type ResolvedConstraint } from './constraint.ts';
 export { runExtractJob, jobFingerprint, type ExtractJobOptions, type ExtractJobResult, type JobProgress } from './jsonl-job.ts';
 export { repairOutput, readState, writeState, statePath, type JobState, type RepairResult } from './resume.ts';
 export { runEvaluation, evaluationTable, modelNameOf, type EvaluationOptions, type EvaluatedRun } from './evaluate.ts';

@@ -115,3 +115,24 @@ maybe('a window too small for the prompt is a clear error', async (t) => {
   const err = await t.throwsAsync(run(['BCL6'], { format: 'multi_term', types: ['protein'], maxTokens: 64, contextSize: 100 }));
   t.is((err as { code?: string }).code, 'ERR_CONTEXT_TOO_SMALL');
 });
+
+maybe('under the default format constraint every entity is grounded at offsets that spell it, in split texts too', async (t) => {
+  const long = Array.from({ length: 16 }, (_, i) => `Cells ${i} with 𝛼 and µ express IL-2 and BCL6 today.`).join(' ');
+  const docs = ['The 𝛼-chain of IL-2 receptor binds IL-2.', long];
+  for (const format of ['multi_brat', 'conv_term', 'single_span', 'multi_term'] as const) {
+    const summary = { constraint: 'none' as const, notes: [] as string[] };
+    const results: ExtractedDocument[] = [];
+    for await (const r of extract(docs, { model, threads: THREADS, format, types: ['protein', 'cell_type'], maxTokens: 40, contextSize: 520, batchSize: 4 }, summary)) results.push(r);
+    t.is(summary.constraint as string, 'format');
+    t.true(results[1].chunks > 1, `${format}: the long text was not split`);
+    if (format !== 'multi_term') t.true(results[1].entities.length > 0, `${format}: no entity to check`);
+    for (const [i, r] of results.entries()) {
+      t.is(r.error, undefined);
+      for (const e of r.entities) {
+        t.not(e.grounded, false, `${format}: ungrounded entity`);
+        t.is(e.spans.map(([s, end]) => docs[i].slice(s, end)).join(' '), e.text, `${format}: offsets do not spell the entity`);
+      }
+      for (const a of r.answers) t.deepEqual(a.problems.filter((p) => p.kind !== 'truncated'), [], `${format}: problems other than truncation`);
+    }
+  }
+});

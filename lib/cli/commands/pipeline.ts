@@ -56,7 +56,7 @@ function rethrow(err: unknown): never {
 }
 
 const formatOption = () => new Option('--format <format>', 'output format').choices([...FORMAT_NAMES]);
-const constraintHelp = "'format' (default: the per-format constraint; unconstrained until the decode layer lands), 'none', or a GBNF file as @path";
+const constraintHelp = "'format' (default: answers constrained to the format and the input), 'none', or a GBNF file as @path";
 
 async function constraintValue(v: string | undefined): Promise<string | undefined> {
   if (v === undefined || v === 'format' || v === 'none') return v;
