@@ -1,0 +1,145 @@
+/**
+ * Training examples as token sequences with response-only labels: chat examples rendered with the
+ * model's own template (every assistant turn marked as a target is scored, its end-of-turn token
+ * included), and raw {prompt, completion} pairs (BOS + prompt, then the completion, scored).
+ */
+import type { Model } from '../native/model.ts';
+import { MfnerError } from '../native/errors.ts';
+
+export interface TrainChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  /** Assistant turns only: scored when true; when no turn sets it, every assistant turn is. */
+  target?: boolean;
+}
+
+export type TrainExample = { messages: readonly TrainChatMessage[] } | { prompt: string; completion: string };
+
+/** One tokenised example: `scored[i]` says whether token i is a target (predicted from i-1). */
+export interface TokenizedExample {
+  tokens: Int32Array;
+  scored: Uint8Array;
+  /** Number of scored tokens. */
+  targets: number;
+}
+
+function trimEndWhitespace(s: string): string {
+  return s.replace(/\s+$/u, '');
+}
+
+/**
+ * Byte spans [start, end) of the scored assistant turns inside `full`, found by rendering growing
+ * prefixes of the conversation (the prefix-difference method): the turn starts where the prompt
+ * with a generation header ends and ends after its end-of-turn token (trailing whitespace is not
+ * scored).
+ */
+export function assistantSpans(model: Model, messages: readonly TrainChatMessage[]): { full: string; spans: [number, number][] } {
+  const plain = messages.map(({ role, content }) => ({ role, content }));
+  const full = model.renderChat(plain, { addGenerationPrompt: false });
+  const anyMarked = messages.some((m) => m.target !== undefined);
+  const spans: [number, number][] = [];
+  messages.forEach((m, k) => {
+    if (m.role !== 'assistant' || (anyMarked && !m.target)) return;
+    const before = model.renderChat(plain.slice(0, k), { addGenerationPrompt: true });
+    const through = trimEndWhitespace(model.renderChat(plain.slice(0, k + 1), { addGenerationPrompt: false }));
+    if (!full.startsWith(before) || !full.startsWith(through) || through.length <= before.length) {
+      throw new MfnerError('ERR_TEMPLATE_NOT_PREFIX', `the chat template does not render conversations prefix by prefix (assistant turn ${k}), so response tokens cannot be located`);
+    }
+    spans.push([Buffer.byteLength(before), Buffer.byteLength(through)]);
+  });
+  return { full, spans };
+}
+
+/** Tokenises an example and marks the tokens the loss applies to. */
+export function tokenizeExample(model: Model, example: TrainExample, options: { addEos?: boolean } = {}): TokenizedExample {
+  if ('messages' in example) {
+    const { full, spans } = assistantSpans(model, example.messages);
+    const tokens = model.tokenize(full, { addSpecial: true, parseSpecial: true });
+    const pieces = model.tokenPieces(tokens, { special: true });
+    const scored = new Uint8Array(tokens.length);
+    // a BOS the tokenizer added (not in the rendered text) takes no bytes
+    let offset = 0;
+    let targets = 0;
+    const bosAdded = model.metadata.bosToken !== null && tokens[0] === model.metadata.bosToken && !full.startsWith(pieces[0].toString('latin1'));
+    for (let i = 0; i < tokens.length; i++) {
+      const length = i === 0 && bosAdded ? 0 : pieces[i].length;
+      const start = offset;
+      offset += length;
+      if (length > 0 && spans.some(([s, e]) => start >= s && start < e)) {
+        scored[i] = 1;
+        targets++;
+      }
+    }
+    return { tokens, scored, targets };
+  }
+  const prompt = model.tokenize(example.prompt, { addSpecial: true, parseSpecial: false });
+  const completion = model.tokenize(example.completion, { addSpecial: false, parseSpecial: false });
+  const eos = model.metadata.eosToken;
+  const addEos = (options.addEos ?? true) && eos !== null;
+  const n = prompt.length + completion.length + (addEos ? 1 : 0);
+  const tokens = new Int32Array(n);
+  tokens.set(prompt, 0);
+  tokens.set(completion, prompt.length);
+  if (addEos) tokens[n - 1] = eos!;
+  const scored = new Uint8Array(n);
+  scored.fill(1, prompt.length);
+  return { tokens, scored, targets: n - prompt.length };
+}
+
+/** A micro-batch: packed sequences (each with its own id, positions from 0) within one context. */
+export interface MicroBatch {
+  tokens: Int32Array;
+  positions: Int32Array;
+  sequences: Int32Array;
+  /** Row i predicts labels[i] (the next token of its sequence), -1 where nothing is scored. */
+  labels: Int32Array;
+  /** Rows with a label. */
+  targets: number;
+  /** Indices of the examples packed here, in order. */
+  examples: number[];
+}
+
+/**
+ * Packs examples in order into micro-batches of at most `contextSize` tokens (first fit in order,
+ * so a batch's examples stay together). An example longer than the context is an error here:
+ * callers drop or truncate beforehand and say so.
+ */
+export function packExamples(examples: readonly TokenizedExample[], indices: readonly number[], contextSize: number, maxSequences = 256): MicroBatch[] {
+  const batches: MicroBatch[] = [];
+  let current: number[] = [];
+  let used = 0;
+  const flush = () => {
+    if (!current.length) return;
+    const tokens = new Int32Array(used);
+    const positions = new Int32Array(used);
+    const sequences = new Int32Array(used);
+    const labels = new Int32Array(used).fill(-1);
+    let at = 0;
+    let targets = 0;
+    current.forEach((ex, s) => {
+      const e = examples[ex];
+      for (let i = 0; i < e.tokens.length; i++) {
+        tokens[at + i] = e.tokens[i];
+        positions[at + i] = i;
+        sequences[at + i] = s;
+        if (i + 1 < e.tokens.length && e.scored[i + 1]) {
+          labels[at + i] = e.tokens[i + 1];
+          targets++;
+        }
+      }
+      at += e.tokens.length;
+    });
+    batches.push({ tokens, positions, sequences, labels, targets, examples: current });
+    current = [];
+    used = 0;
+  };
+  for (const ex of indices) {
+    const len = examples[ex].tokens.length;
+    if (len > contextSize) throw new MfnerError('ERR_EXAMPLE_TOO_LONG', `example ${ex} has ${len} tokens, more than the training context (${contextSize})`);
+    if (used + len > contextSize || current.length >= maxSequences) flush();
+    current.push(ex);
+    used += len;
+  }
+  flush();
+  return batches;
+}
