@@ -17,6 +17,7 @@ import { readLines } from '../corpus/lines.ts';
 import { MfnerError } from '../native/index.ts';
 import { extract, resolveTask, type ExtractOptions, type ExtractSummary, type ExtractedDocument } from './extract.ts';
 import { readState, repairOutput, writeState, STATE_SCHEMA } from './resume.ts';
+import { inShard, type Shard } from '../queue/shard.ts';
 
 export interface ExtractJobOptions extends Omit<ExtractOptions, 'model' | 'keepAnswers' | 'onNote'> {
   model: string;
@@ -26,6 +27,8 @@ export interface ExtractJobOptions extends Omit<ExtractOptions, 'model' | 'keepA
   logText?: boolean;
   /** Start again even though the output exists from other arguments. */
   overwrite?: boolean;
+  /** Only the input records whose 0-based index (blank lines are not records) is `index` mod `count`. */
+  shard?: Shard;
   /** fsync the output at most this often (ms; default 1000) and at the end. */
   syncIntervalMs?: number;
   onProgress?: (p: JobProgress) => void;
@@ -58,7 +61,7 @@ export interface ExtractJobResult {
   notes: string[];
 }
 
-type Pending =
+export type Pending =
   | { kind: 'doc'; line: number; id: string | number | null; text: string }
   | { kind: 'error'; line: number; id: string | number | null; code: string; message: string };
 
@@ -78,11 +81,14 @@ export function jobFingerprint(o: ExtractJobOptions): string {
     contextSize: o.contextSize ?? null,
     chatTemplate: o.chatTemplate ?? null,
     logText: o.logText ?? false,
+    // Only when set, so unsharded runs keep their fingerprints.
+    ...(o.shard ? { shard: [o.shard.index, o.shard.count] } : {}),
   };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-function parseRecord(line: number, raw: string): Pending {
+/** One input line as a pending record: a document, or an error record that never quotes the line. */
+export function parseRecord(line: number, raw: string): Pending {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -102,6 +108,23 @@ function parseRecord(line: number, raw: string): Pending {
     return { kind: 'error', line, id, code: 'missing-text', message: `line ${line}: "text" must be a string` };
   }
   return { kind: 'doc', line, id, text: v.text };
+}
+
+/** The output record of a document (code-point offsets), exactly as `mfner extract` writes it. */
+export function outputRecord(p: Extract<Pending, { kind: 'doc' }>, r: ExtractedDocument, logText: boolean): Record<string, unknown> {
+  if (r.error) return { line: p.line, id: p.id, error: r.error };
+  const map = new OffsetMap(p.text);
+  const entities = r.entities.map((e) => {
+    const cp = entityToCodePoints(map, e);
+    return e.grounded === undefined ? { type: cp.type, spans: cp.spans, text: cp.text } : { type: cp.type, spans: cp.spans, text: cp.text, grounded: e.grounded };
+  });
+  const problems = r.answers.flatMap((a) =>
+    a.problems.map((q) => ({ ...q, ...(r.chunks > 1 ? { chunk: a.chunk } : {}), ...(a.types.length === 1 && r.answers.length > 1 ? { type: a.types[0] } : {}) })),
+  );
+  const record: Record<string, unknown> = { line: p.line, id: p.id, entities, problems };
+  if (r.chunks > 1) record.chunks = r.chunks;
+  if (logText) record.answers = r.answers.map((a) => a.text ?? null);
+  return record;
 }
 
 export async function runExtractJob(options: ExtractJobOptions): Promise<ExtractJobResult> {
@@ -170,9 +193,12 @@ export async function runExtractJob(options: ExtractJobOptions): Promise<Extract
   // Records in input order not yet written; errors wait behind the documents before them.
   const fifo: Pending[] = [];
   const skipAfter = result.resumedAfterLine;
+  let recordIndex = -1;
   async function* documents() {
     for await (const { line, text } of readLines(options.input)) {
-      if (line <= skipAfter || text.trim() === '') continue;
+      if (text.trim() === '') continue;
+      recordIndex++;
+      if (line <= skipAfter || (options.shard && !inShard(recordIndex, options.shard))) continue;
       const rec = parseRecord(line, text);
       if (rec.kind === 'error') {
         if (fifo.length === 0) writeError(rec);
@@ -185,27 +211,12 @@ export async function runExtractJob(options: ExtractJobOptions): Promise<Extract
   }
 
   const writeDoc = (p: Extract<Pending, { kind: 'doc' }>, r: ExtractedDocument) => {
-    if (r.error) {
-      write({ line: p.line, id: p.id, error: r.error }, p.line, true);
-      return;
-    }
-    const map = new OffsetMap(p.text);
-    const entities = r.entities.map((e) => {
-      const cp = entityToCodePoints(map, e);
-      return e.grounded === undefined ? { type: cp.type, spans: cp.spans, text: cp.text } : { type: cp.type, spans: cp.spans, text: cp.text, grounded: e.grounded };
-    });
-    const problems = r.answers.flatMap((a) =>
-      a.problems.map((q) => ({ ...q, ...(r.chunks > 1 ? { chunk: a.chunk } : {}), ...(a.types.length === 1 && r.answers.length > 1 ? { type: a.types[0] } : {}) })),
-    );
-    const record: Record<string, unknown> = { line: p.line, id: p.id, entities, problems };
-    if (r.chunks > 1) record.chunks = r.chunks;
-    if (options.logText) record.answers = r.answers.map((a) => a.text ?? null);
-    write(record, p.line, false);
+    write(outputRecord(p, r, options.logText ?? false), p.line, r.error !== undefined);
   };
 
   const summary: ExtractSummary = { constraint: 'none', notes: [] };
   try {
-    const { input: _i, output: _o, logText, overwrite: _w, syncIntervalMs: _s, onProgress: _p, ...rest } = options;
+    const { input: _i, output: _o, logText, overwrite: _w, syncIntervalMs: _s, onProgress: _p, shard: _h, ...rest } = options;
     for await (const r of extract(documents(), { ...rest, keepAnswers: logText ?? false }, summary)) {
       while (fifo.length > 0 && fifo[0].kind === 'error') writeError(fifo.shift() as Extract<Pending, { kind: 'error' }>);
       const head = fifo.shift();

@@ -11,6 +11,7 @@ import { runEvaluation, evaluationTable } from '../../pipeline/evaluate.ts';
 import { runReproduce, type Scale } from '../../pipeline/reproduce.ts';
 import { progressLine, formatDuration } from '../../pipeline/progress.ts';
 import { parseList, printJson } from '../util.ts';
+import { parseShard, type Shard } from '../../queue/shard.ts';
 
 /** Exit codes: 0 done, 1 failure, 2 usage (bad or conflicting arguments), 130 interrupted. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -84,6 +85,13 @@ export function register(program: Command): void {
     .option('--chat-template <file>', 'Jinja chat template for models without one')
     .option('--overwrite', 'start again when --out exists from other arguments')
     .option('--log-text', 'keep raw answers (which may quote the documents) in the output records')
+    .option('--shard <i/N>', 'only input records whose 0-based index is i mod N (N copies on a batch scheduler; merge with mfner collect)', (v: string) => {
+      try {
+        return parseShard(v);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    })
     .option('--json', 'print the summary as one JSON object on stdout')
     .addHelpText(
       'after',
@@ -101,7 +109,7 @@ Examples:
     .action(async (opts: {
       model: string; adapter?: string; format: FormatName; dataset?: string; types?: string; guideline?: string;
       in: string; out: string; constraint?: string; batch: number; maxTokens: number; context?: number; threads?: number;
-      chatTemplate?: string; overwrite?: boolean; logText?: boolean; json?: boolean;
+      chatTemplate?: string; overwrite?: boolean; logText?: boolean; shard?: Shard; json?: boolean;
     }) => {
       if (!opts.dataset && !opts.types) fail(EXIT.usage, 'ERR_INVALID_ARG', 'give --dataset or --types');
       const { signal, dispose } = interruptSignal();
@@ -125,6 +133,7 @@ Examples:
           chatTemplate,
           overwrite: opts.overwrite,
           logText: opts.logText,
+          shard: opts.shard,
           signal,
           onNote: (n) => process.stderr.write(`mfner: note: ${n}\n`),
           onProgress: (p) =>
