@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,10 +34,13 @@ struct GenerateRequest {
     int32_t topK = 0;
     float topP = 1.0f;
     bool ignoreEos = false;
+    bool logprobs = false;  // log-probability of each sampled token under the constraint
+    int32_t threads = 1;    // for the greedy argmax over many sequences
 };
 
 struct SequenceResult {
     std::vector<llama_token> tokens;
+    std::vector<float> logprobs;
     std::string finishReason = "length";
 };
 
@@ -43,6 +48,42 @@ struct SamplerDeleter {
     void operator()(llama_sampler * s) const { if (s) llama_sampler_free(s); }
 };
 using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
+
+// One sequence's sampling state: its constraint (masks the candidates) and the chooser
+// (greedy, or top-k/top-p/temperature/seeded draw). Neither exists on the fast greedy path.
+struct SequenceSampler {
+    SamplerPtr constraint;
+    SamplerPtr choose;
+    bool fast() const { return !constraint && !choose; }
+};
+
+// Index of the largest logit (first on ties). Eight independent lanes let the compiler use
+// vector max instructions; a second pass finds where the maximum sits.
+llama_token ArgMax(const float * x, int32_t n) {
+    float lanes[8];
+    int32_t i = 0;
+    for (int k = 0; k < 8; ++k) lanes[k] = -INFINITY;
+    for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; ++k) lanes[k] = x[i + k] > lanes[k] ? x[i + k] : lanes[k];
+    }
+    float m = lanes[0];
+    for (int k = 1; k < 8; ++k) m = lanes[k] > m ? lanes[k] : m;
+    for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+    for (int32_t j = 0; j < n; ++j) {
+        if (x[j] == m) return j;
+    }
+    return 0;  // all NaN: nothing sensible to pick
+}
+
+// log(sum(exp(x))) over the candidates, stable.
+double LogSumExp(const llama_token_data_array & cur) {
+    float m = -INFINITY;
+    for (size_t i = 0; i < cur.size; ++i) m = std::max(m, cur.data[i].logit);
+    if (!std::isfinite(m)) return m;
+    double sum = 0;
+    for (size_t i = 0; i < cur.size; ++i) sum += std::exp(static_cast<double>(cur.data[i].logit - m));
+    return m + std::log(sum);
+}
 
 struct BatchGuard {
     llama_batch batch;
@@ -91,6 +132,11 @@ public:
             auto tokens = Napi::Int32Array::New(env, results_[s].tokens.size());
             if (!results_[s].tokens.empty()) std::memcpy(tokens.Data(), results_[s].tokens.data(), results_[s].tokens.size() * sizeof(llama_token));
             o.Set("tokens", tokens);
+            if (req_.logprobs) {
+                auto lps = Napi::Float32Array::New(env, results_[s].logprobs.size());
+                if (!results_[s].logprobs.empty()) std::memcpy(lps.Data(), results_[s].logprobs.data(), results_[s].logprobs.size() * sizeof(float));
+                o.Set("logprobs", lps);
+            }
             o.Set("finishReason", Napi::String::New(env, results_[s].finishReason));
             seqs.Set(static_cast<uint32_t>(s), o);
         }
@@ -123,34 +169,86 @@ private:
     bool Decode(llama_batch & batch) {
         ++decodeCalls_;
         int32_t rc = llama_decode(owner_->ctx_, batch);
+        t_quietLogs = false;
         if (rc == 0) return true;
         if (rc == 2 || AbortRequested()) return false;
         if (rc == 1) throw CodedError("ERR_CONTEXT_FULL", "no room in the KV cache for this batch (use a larger contextSize or fewer sequences)");
         throw CodedError("ERR_DECODE", "llama_decode failed with code " + std::to_string(rc));
     }
 
-    SamplerPtr MakeSampler(size_t s, const llama_vocab * vocab) {
-        if (!req_.constraints[s] && req_.temperature <= 0.0f) return nullptr;  // fast greedy path
-        llama_sampler_chain_params cp = llama_sampler_chain_default_params();
-        cp.no_perf = true;
-        SamplerPtr chain(llama_sampler_chain_init(cp));
-        if (req_.constraints[s]) llama_sampler_chain_add(chain.get(), req_.constraints[s]->NewSequenceSampler(vocab));
-        if (req_.temperature <= 0.0f) {
-            llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
-        } else {
-            if (req_.topK > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(req_.topK));
-            if (req_.topP < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(req_.topP, 1));
-            llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(req_.temperature));
-            llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(req_.seeds[s]));
+    SequenceSampler MakeSampler(size_t s, const llama_vocab * vocab) {
+        SequenceSampler out;
+        if (req_.constraints[s]) out.constraint.reset(req_.constraints[s]->NewSequenceSampler(vocab));
+        if (req_.temperature > 0.0f) {
+            llama_sampler_chain_params cp = llama_sampler_chain_default_params();
+            cp.no_perf = true;
+            out.choose.reset(llama_sampler_chain_init(cp));
+            if (req_.topK > 0) llama_sampler_chain_add(out.choose.get(), llama_sampler_init_top_k(req_.topK));
+            if (req_.topP < 1.0f) llama_sampler_chain_add(out.choose.get(), llama_sampler_init_top_p(req_.topP, 1));
+            llama_sampler_chain_add(out.choose.get(), llama_sampler_init_temp(req_.temperature));
+            llama_sampler_chain_add(out.choose.get(), llama_sampler_init_dist(req_.seeds[s]));
         }
-        return chain;
+        return out;
     }
 
-    llama_token Sample(llama_sampler * chain, int32_t idx, int32_t nVocab) {
-        if (chain) return llama_sampler_sample(chain, owner_->ctx_, idx);
+    // Samples one sequence's next token from output row `idx`; writes its log-probability
+    // (renormalised over what the constraint allows, before temperature) when asked.
+    llama_token Sample(SequenceSampler & ss, int32_t idx, int32_t nVocab, float * logprob) {
         const float * logits = llama_get_logits_ith(owner_->ctx_, idx);
         if (!logits) throw CodedError("ERR_DECODE", "no logits for a sequence");
-        return static_cast<llama_token>(std::max_element(logits, logits + nVocab) - logits);
+        if (ss.fast() && !logprob) return ArgMax(logits, nVocab);
+        candidates_.resize(static_cast<size_t>(nVocab));
+        for (int32_t t = 0; t < nVocab; ++t) candidates_[t] = llama_token_data{t, logits[t], 0.0f};
+        llama_token_data_array cur{candidates_.data(), candidates_.size(), -1, false};
+        if (ss.constraint) llama_sampler_apply(ss.constraint.get(), &cur);
+        llama_token token;
+        if (ss.choose) {
+            const double lse = logprob ? LogSumExp(cur) : 0.0;
+            std::vector<llama_token_data> masked;  // the chooser may reorder or cut the candidates
+            if (logprob) masked.assign(cur.data, cur.data + cur.size);
+            llama_sampler_apply(ss.choose.get(), &cur);
+            if (cur.selected < 0 || static_cast<size_t>(cur.selected) >= cur.size) throw CodedError("ERR_CONSTRAINT", "no token is allowed here");
+            token = cur.data[cur.selected].id;
+            llama_sampler_accept(ss.choose.get(), token);
+            if (logprob) {
+                for (const auto & d : masked) if (d.id == token) { *logprob = static_cast<float>(d.logit - lse); break; }
+            }
+        } else {
+            size_t best = SIZE_MAX;
+            for (size_t i = 0; i < cur.size; ++i) {
+                if (std::isfinite(cur.data[i].logit) && (best == SIZE_MAX || cur.data[i].logit > cur.data[best].logit)) best = i;
+            }
+            if (best == SIZE_MAX) throw CodedError("ERR_CONSTRAINT", "no token is allowed here");
+            token = cur.data[best].id;
+            if (logprob) *logprob = static_cast<float>(cur.data[best].logit - LogSumExp(cur));
+        }
+        if (ss.constraint) llama_sampler_accept(ss.constraint.get(), token);
+        return token;
+    }
+
+    // Samples every listed row. Greedy rows without constraint are independent argmaxes over
+    // the whole vocabulary, which dominate a batched step on a GPU: spread them over threads.
+    void SampleRows(std::vector<SequenceSampler> & samplers, const std::vector<std::pair<size_t, int32_t>> & rows, int32_t nVocab,
+                    const std::function<void(size_t, llama_token, float)> & accept) {
+        std::vector<llama_token> picked(rows.size(), 0);
+        std::vector<float> lps(rows.size(), 0.0f);
+        size_t fastRows = 0;
+        for (auto [seq, idx] : rows) fastRows += samplers[seq].fast() && !req_.logprobs;
+        const size_t workers = std::min<size_t>(static_cast<size_t>(std::max(req_.threads, 1)), fastRows / 2);
+        if (workers > 1 && fastRows == rows.size()) {
+            std::vector<std::thread> pool;
+            for (size_t w = 0; w < workers; ++w) {
+                pool.emplace_back([&, w]() {
+                    for (size_t r = w; r < rows.size(); r += workers) picked[r] = ArgMax(llama_get_logits_ith(owner_->ctx_, rows[r].second), nVocab);
+                });
+            }
+            for (auto & t : pool) t.join();
+        } else {
+            for (size_t r = 0; r < rows.size(); ++r) {
+                picked[r] = Sample(samplers[rows[r].first], rows[r].second, nVocab, req_.logprobs ? &lps[r] : nullptr);
+            }
+        }
+        for (size_t r = 0; r < rows.size(); ++r) accept(rows[r].first, picked[r], lps[r]);
     }
 
     void Run() {
@@ -161,7 +259,7 @@ private:
         llama_memory_clear(llama_get_memory(ctx), true);
         results_.assign(n, SequenceResult{});
 
-        std::vector<SamplerPtr> samplers;
+        std::vector<SequenceSampler> samplers;
         for (size_t s = 0; s < n; ++s) samplers.push_back(MakeSampler(s, vocab));
 
         const int32_t nBatch = static_cast<int32_t>(llama_n_batch(ctx));
@@ -171,13 +269,14 @@ private:
         std::vector<llama_token> next(n, LLAMA_TOKEN_NULL);
 
         // Records a sampled token; false when the sequence is finished.
-        auto accept = [&](size_t s, llama_token t) {
+        auto accept = [&](size_t s, llama_token t, float lp) {
             if (!req_.ignoreEos && llama_vocab_is_eog(vocab, t)) {
                 results_[s].finishReason = "eog";
                 active[s] = false;
                 return;
             }
             results_[s].tokens.push_back(t);
+            if (req_.logprobs) results_[s].logprobs.push_back(lp);
             ++generatedTokens_;
             next[s] = t;
             if (static_cast<int32_t>(results_[s].tokens.size()) >= req_.maxTokens) {
@@ -200,7 +299,7 @@ private:
                 ++promptTokens_;
                 if (batch.batch.n_tokens == nBatch) {
                     if (!Decode(batch.batch)) return MarkAborted();
-                    for (auto [seq, idx] : endsHere) accept(seq, Sample(samplers[seq].get(), idx, nVocab));
+                    SampleRows(samplers, endsHere, nVocab, accept);
                     endsHere.clear();
                     batch.Clear();
                 }
@@ -208,7 +307,7 @@ private:
         }
         if (batch.batch.n_tokens > 0) {
             if (!Decode(batch.batch)) return MarkAborted();
-            for (auto [seq, idx] : endsHere) accept(seq, Sample(samplers[seq].get(), idx, nVocab));
+            SampleRows(samplers, endsHere, nVocab, accept);
         }
         promptMs_ = MsSince(t0);
 
@@ -226,7 +325,7 @@ private:
             }
             if (rows.empty()) break;
             if (!Decode(batch.batch)) return MarkAborted();
-            for (auto [seq, idx] : rows) accept(seq, Sample(samplers[seq].get(), idx, nVocab));
+            SampleRows(samplers, rows, nVocab, accept);
         }
         generateMs_ = MsSince(t1);
     }
@@ -241,6 +340,7 @@ private:
     std::vector<Napi::ObjectReference> keepAlive_;  // constraint objects in use
     Napi::Promise::Deferred deferred_;
     std::vector<SequenceResult> results_;
+    std::vector<llama_token_data> candidates_;
     std::string code_ = "ERR_GENERATE";
     bool aborted_ = false;
     double promptMs_ = 0, generateMs_ = 0;
@@ -260,7 +360,9 @@ Napi::Object ContextWrap::Init(Napi::Env env, Napi::Object exports) {
 }
 
 bool ContextWrap::AbortCallback(void * self) {
-    return static_cast<ContextWrap *>(self)->abortRequested_.load(std::memory_order_relaxed);
+    const bool abort = static_cast<ContextWrap *>(self)->abortRequested_.load(std::memory_order_relaxed);
+    if (abort) t_quietLogs = true;  // llama.cpp reports an aborted graph as an error: not one to us
+    return abort;
 }
 
 // new Context(model, { contextSize, batchSize, microBatchSize, sequences, threads })
@@ -349,6 +451,8 @@ Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
     req.topK = static_cast<int32_t>(OptNumber(opts, "topK", 0));
     req.topP = static_cast<float>(OptNumber(opts, "topP", 1));
     req.ignoreEos = OptBool(opts, "ignoreEos", false);
+    req.logprobs = OptBool(opts, "logprobs", false);
+    req.threads = options_.threads;
     const double seed = OptNumber(opts, "seed", 0);
     if (seed < 0 || seed > 4294967295.0 || seed != std::floor(seed)) Throw(env, "ERR_INVALID_ARG", "seed must be an integer in 0..2^32-1");
 

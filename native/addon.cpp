@@ -27,7 +27,7 @@ void LogCallback(ggml_log_level level, const char * text, void *) {
     static thread_local int last = GGML_LOG_LEVEL_NONE;
     int effective = level == GGML_LOG_LEVEL_CONT ? last : level;
     if (level != GGML_LOG_LEVEL_CONT) last = level;
-    if (effective >= g_log_level.load()) std::fputs(text, stderr);
+    if (effective >= g_log_level.load() && !t_quietLogs) std::fputs(text, stderr);
 }
 
 int ParseLogLevel(const char * s) {

@@ -8,6 +8,10 @@
 
 namespace mfner {
 
+// Set on a thread while llama.cpp winds down a generation we aborted, so its error logs about
+// the interrupted graph are not shown (see addon.cpp's log callback).
+inline thread_local bool t_quietLogs = false;
+
 // An error with a stable code (ERR_*) that JS sees as `err.code`. Messages never carry user text.
 class CodedError : public std::runtime_error {
 public:

@@ -17,6 +17,11 @@ export interface GenerateOptions {
   seed?: number;
   /** Keep generating past end-of-generation tokens (benchmarks). */
   ignoreEos?: boolean;
+  /**
+   * Also return each sampled token's log-probability, renormalised over the tokens the
+   * constraint allows (before temperature): the basis for entity confidence.
+   */
+  logprobs?: boolean;
   /** For string prompts: add BOS as the model asks (default true). */
   addSpecial?: boolean;
   /** One constraint for every prompt, or one (or null) per prompt. */
@@ -26,6 +31,8 @@ export interface GenerateOptions {
 
 export interface GeneratedSequence {
   tokens: Int32Array;
+  /** Present when asked for: one per token. */
+  logprobs?: Float32Array;
   text: string;
   finishReason: FinishReason;
 }
@@ -92,6 +99,7 @@ export class Context {
       topP: options.topP ?? 1,
       seed: options.seed ?? 0,
       ignoreEos: options.ignoreEos ?? false,
+      logprobs: options.logprobs ?? false,
     };
     const onAbort = () => this.native.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -101,7 +109,12 @@ export class Context {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    const sequences = result.sequences.map((s, i) => ({ tokens: s.tokens, finishReason: s.finishReason, text: this.continuation(tokenized[i], s.tokens) }));
+    const sequences = result.sequences.map((s, i) => ({
+      tokens: s.tokens,
+      ...(s.logprobs ? { logprobs: s.logprobs } : {}),
+      finishReason: s.finishReason,
+      text: this.continuation(tokenized[i], s.tokens),
+    }));
     if (result.aborted) {
       const err = new MfnerError('ERR_ABORTED', 'generation aborted');
       (err as MfnerError & { partial?: GenerateResult }).partial = { sequences, timings: result.timings };

@@ -57,12 +57,13 @@ export interface NativeGenerateOptions {
   topP?: number;
   seed?: number;
   ignoreEos?: boolean;
+  logprobs?: boolean;
 }
 
 export type FinishReason = 'eog' | 'length' | 'aborted';
 
 export interface NativeGenerateResult {
-  sequences: { tokens: Int32Array; finishReason: FinishReason }[];
+  sequences: { tokens: Int32Array; logprobs?: Float32Array; finishReason: FinishReason }[];
   timings: { promptTokens: number; promptMs: number; generatedTokens: number; generateMs: number; decodeCalls: number };
   aborted: boolean;
 }

@@ -124,3 +124,24 @@ maybe('many callers sharing one model and context get their own results', async 
   t.notDeepEqual([...results[0].sequences[0].tokens], [...results[1].sequences[0].tokens]);
   await Promise.all([ctx.dispose(), other.dispose()]);
 });
+
+maybe('log-probabilities: greedy tokens unchanged, values <= 0, renormalised under a constraint', async (t) => {
+  const ctx = await model.createContext({ contextSize: 512, sequences: 2, threads: THREADS });
+  const plain = await ctx.generate([''], { maxTokens: 12 });
+  const withLp = await ctx.generate([''], { maxTokens: 12, logprobs: true });
+  t.deepEqual([...withLp.sequences[0].tokens], [...plain.sequences[0].tokens]);
+  t.is(plain.sequences[0].logprobs, undefined);
+  const lps = withLp.sequences[0].logprobs!;
+  t.is(lps.length, 12);
+  for (const lp of lps) t.true(Number.isFinite(lp) && lp <= 0);
+  // Under a grammar that allows fewer tokens, the same first token is at least as likely.
+  const grammar = createGrammar(model, 'root ::= " Once upon a time" ("," | ".")');
+  const forced = await ctx.generate(['', ''], { maxTokens: 12, logprobs: true, constraint: [grammar, null], temperature: 0 });
+  t.is(forced.sequences[0].tokens[0], withLp.sequences[0].tokens[0]);
+  t.true(forced.sequences[0].logprobs![0] >= lps[0] - 1e-5);
+  t.deepEqual([...forced.sequences[1].logprobs!].map((x) => x.toFixed(4)), [...lps].map((x) => x.toFixed(4)));
+  // Sampling keeps one value per token too.
+  const sampled = await ctx.generate(['Once'], { maxTokens: 10, logprobs: true, temperature: 0.8, seed: 3 });
+  t.is(sampled.sequences[0].logprobs!.length, sampled.sequences[0].tokens.length);
+  await ctx.dispose();
+});
