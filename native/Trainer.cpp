@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -204,6 +205,7 @@ Napi::Object TrainerWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod<&TrainerWrap::SaveModel>("saveModel"),
         InstanceMethod<&TrainerWrap::SaveOptimizer>("saveOptimizer"),
         InstanceMethod<&TrainerWrap::LoadOptimizer>("loadOptimizer"),
+        InstanceMethod<&TrainerWrap::LoadWeights>("loadWeights"),
         InstanceMethod<&TrainerWrap::Dispose>("dispose"),
     });
     exports.Set("Trainer", func);
@@ -514,12 +516,61 @@ Napi::Value TrainerWrap::SetTensor(const Napi::CallbackInfo & info) {
     return env.Undefined();
 }
 
-// saveAdapter(path): a GGUF LoRA adapter that llama.cpp's standard loader reads.
+// ---------------------------------------------------------------------------------------------
+// Saving and loading run on a worker thread (a full model's weights and AdamW moments are
+// gigabytes): the trainer is busy meanwhile, so no step can change the tensors being written.
+
+class TrainerTaskWorker : public Napi::AsyncWorker {
+public:
+    TrainerTaskWorker(TrainerWrap * owner, std::function<void()> task, Napi::Promise::Deferred deferred)
+        : Napi::AsyncWorker(owner->Env()), owner_(owner), task_(std::move(task)), deferred_(deferred) {
+        owner_->Ref();
+    }
+    ~TrainerTaskWorker() override { owner_->Unref(); }
+    void Execute() override {
+        try {
+            task_();
+        } catch (const CodedError & e) {
+            code_ = e.code();
+            SetError(e.what());
+        } catch (const std::exception & e) {
+            code_ = "ERR_WRITE";
+            SetError(e.what());
+        }
+    }
+    void OnOK() override {
+        owner_->busy_ = false;
+        deferred_.Resolve(Env().Undefined());
+    }
+    void OnError(const Napi::Error & err) override {
+        owner_->busy_ = false;
+        RejectCoded(deferred_, code_, err.Message());
+    }
+
+private:
+    TrainerWrap * owner_;
+    std::function<void()> task_;
+    Napi::Promise::Deferred deferred_;
+    std::string code_ = "ERR_WRITE";
+};
+
+Napi::Value TrainerWrap::RunTask(Napi::Env env, std::function<void()> task) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    busy_ = true;
+    (new TrainerTaskWorker(this, std::move(task), deferred))->Queue();
+    return deferred.Promise();
+}
+
+// saveAdapter(path) -> Promise: a GGUF LoRA adapter that llama.cpp's standard loader reads.
 Napi::Value TrainerWrap::SaveAdapter(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     RequireIdle(env);
     if (method_ != "lora") Throw(env, "ERR_INVALID_STATE", "saveAdapter is for LoRA trainers");
     std::string path = ArgString(info, 0, "path");
+    return RunTask(env, [this, path]() { WriteAdapter(path); });
+}
+
+void TrainerWrap::WriteAdapter(const std::string & path) const {
     GgufPtr g(gguf_init_empty());
     const std::string arch = ModelArch(lmodel_);
     gguf_set_val_str(g.get(), "general.type", "adapter");
@@ -528,20 +579,24 @@ Napi::Value TrainerWrap::SaveAdapter(const Napi::CallbackInfo & info) {
     gguf_set_val_f32(g.get(), "adapter.lora.alpha", loraAlpha_);
     // the tensors keep the loader's names (<base>.lora_a / .lora_b); the writer reads device buffers
     for (auto * t : params_) gguf_add_tensor(g.get(), t);
-    if (!gguf_write_to_file(g.get(), path.c_str(), false)) Throw(env, "ERR_WRITE", "could not write the adapter to " + path);
-    return env.Undefined();
+    if (!gguf_write_to_file(g.get(), path.c_str(), false)) throw CodedError("ERR_WRITE", "could not write the adapter to " + path);
 }
 
-// saveModel(path): a complete GGUF with every metadata key of the source file (chat template,
-// tokenizer, context length) and the current weights; a LoRA trainer merges W + alpha/r * B A.
+// saveModel(path) -> Promise: a complete GGUF with every metadata key of the source file (chat
+// template, tokenizer, context length) and the current weights; a LoRA trainer merges
+// W + alpha/r * B A.
 Napi::Value TrainerWrap::SaveModel(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     RequireIdle(env);
     std::string path = ArgString(info, 0, "path");
     if (modelPath_.empty()) Throw(env, "ERR_INVALID_STATE", "the trainer was created without modelPath, so the source metadata is unknown");
+    return RunTask(env, [this, path]() { WriteModel(path); });
+}
+
+void TrainerWrap::WriteModel(const std::string & path) const {
     gguf_init_params gp = {true, nullptr};
     GgufPtr src(gguf_init_from_file(modelPath_.c_str(), gp));
-    if (!src) Throw(env, "ERR_MODEL_LOAD", "could not read the source model's metadata: " + modelPath_);
+    if (!src) throw CodedError("ERR_MODEL_LOAD", "could not read the source model's metadata: " + modelPath_);
     GgufPtr dst(gguf_init_empty());
     gguf_set_kv(dst.get(), src.get());
     std::vector<std::vector<float>> merged;  // keeps merged host data alive until written
@@ -549,39 +604,57 @@ Napi::Value TrainerWrap::SaveModel(const Napi::CallbackInfo & info) {
     merged.reserve(static_cast<size_t>(nt));
     ggml_init_params ip = {static_cast<size_t>(nt + 1) * ggml_tensor_overhead(), nullptr, true};
     GgmlPtr meta(ggml_init(ip));
-    try {
-        for (int64_t i = 0; i < nt; ++i) {
-            const char * name = gguf_get_tensor_name(src.get(), i);
-            ggml_tensor * w = llama_model_weight_by_name(lmodel_, name);
-            if (!w) throw CodedError("ERR_INVALID_STATE", std::string("the loaded model has no tensor ") + name);
-            ggml_tensor *a = nullptr, *b = nullptr;
-            if (method_ == "lora" && adapter_ && llama_adapter_lora_get_ab(adapter_, name, &a, &b) == 0) {
-                std::vector<float> W = ReadF32(w), A = ReadF32(a), B = ReadF32(b);
-                const int64_t nIn = w->ne[0], nOut = w->ne[1], r = b->ne[0];
-                const float s = loraAlpha_ != 0 ? loraAlpha_ / static_cast<float>(r) : 1.0f;
-                for (int64_t o = 0; o < nOut; ++o) {
-                    for (int64_t k = 0; k < r; ++k) {
-                        const float bk = s * B[static_cast<size_t>(o * r + k)];
-                        if (bk == 0.0f) continue;
-                        const float * arow = &A[static_cast<size_t>(k * nIn)];
-                        float * wrow = &W[static_cast<size_t>(o * nIn)];
-                        for (int64_t j = 0; j < nIn; ++j) wrow[j] += bk * arow[j];
-                    }
+    for (int64_t i = 0; i < nt; ++i) {
+        const char * name = gguf_get_tensor_name(src.get(), i);
+        ggml_tensor * w = llama_model_weight_by_name(lmodel_, name);
+        if (!w) throw CodedError("ERR_INVALID_STATE", std::string("the loaded model has no tensor ") + name);
+        ggml_tensor *a = nullptr, *b = nullptr;
+        if (method_ == "lora" && adapter_ && llama_adapter_lora_get_ab(adapter_, name, &a, &b) == 0) {
+            std::vector<float> W = ReadF32(w), A = ReadF32(a), B = ReadF32(b);
+            const int64_t nIn = w->ne[0], nOut = w->ne[1], r = b->ne[0];
+            const float s = loraAlpha_ != 0 ? loraAlpha_ / static_cast<float>(r) : 1.0f;
+            for (int64_t o = 0; o < nOut; ++o) {
+                for (int64_t k = 0; k < r; ++k) {
+                    const float bk = s * B[static_cast<size_t>(o * r + k)];
+                    if (bk == 0.0f) continue;
+                    const float * arow = &A[static_cast<size_t>(k * nIn)];
+                    float * wrow = &W[static_cast<size_t>(o * nIn)];
+                    for (int64_t j = 0; j < nIn; ++j) wrow[j] += bk * arow[j];
                 }
-                merged.push_back(std::move(W));
-                ggml_tensor * t = ggml_new_tensor_2d(meta.get(), GGML_TYPE_F32, nIn, nOut);
-                ggml_set_name(t, name);
-                t->data = merged.back().data();
-                gguf_add_tensor(dst.get(), t);
-            } else {
-                gguf_add_tensor(dst.get(), w);
             }
+            merged.push_back(std::move(W));
+            ggml_tensor * t = ggml_new_tensor_2d(meta.get(), GGML_TYPE_F32, nIn, nOut);
+            ggml_set_name(t, name);
+            t->data = merged.back().data();
+            gguf_add_tensor(dst.get(), t);
+        } else {
+            gguf_add_tensor(dst.get(), w);
         }
-    } catch (const CodedError & e) {
-        Throw(env, e.code(), e.what());
     }
-    if (!gguf_write_to_file(dst.get(), path.c_str(), false)) Throw(env, "ERR_WRITE", "could not write the model to " + path);
-    return env.Undefined();
+    if (!gguf_write_to_file(dst.get(), path.c_str(), false)) throw CodedError("ERR_WRITE", "could not write the model to " + path);
+}
+
+// loadWeights(path) -> Promise: sets every trainable tensor from the tensor of the same name in a
+// GGUF (an adapter this trainer saved, or a full model): how a checkpoint resumes. Every
+// trainable tensor must be present with the same number of F32 elements.
+Napi::Value TrainerWrap::LoadWeights(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    RequireIdle(env);
+    std::string path = ArgString(info, 0, "path");
+    return RunTask(env, [this, path]() {
+        ggml_context * data = nullptr;
+        gguf_init_params gp = {false, &data};
+        GgufPtr g(gguf_init_from_file(path.c_str(), gp));
+        GgmlPtr dataOwner(data);
+        if (!g) throw CodedError("ERR_READ", "could not read weights: " + path);
+        for (size_t i = 0; i < params_.size(); ++i) {
+            ggml_tensor * t = ggml_get_tensor(data, paramNames_[i].c_str());
+            if (!t || t->type != GGML_TYPE_F32 || ggml_nelements(t) != ggml_nelements(params_[i]) || params_[i]->type != GGML_TYPE_F32) {
+                throw CodedError("ERR_INVALID_STATE", "the weights in " + path + " do not match this trainer (tensor " + paramNames_[i] + ")");
+            }
+            ggml_backend_tensor_set(params_[i], t->data, 0, ggml_nbytes(params_[i]));
+        }
+    });
 }
 
 // Optimizer state (AdamW m and v per trainable tensor, iteration) for checkpoints that resume.
@@ -589,56 +662,59 @@ Napi::Value TrainerWrap::SaveOptimizer(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     RequireIdle(env);
     std::string path = ArgString(info, 0, "path");
-    ggml_opt_context_t oc = llama_opt_get_context(ctx_);
-    GgufPtr g(gguf_init_empty());
-    gguf_set_val_str(g.get(), "general.type", "mfner.optimizer");
-    gguf_set_val_u64(g.get(), "optimizer.iteration", static_cast<uint64_t>(ggml_opt_get_iter(oc)));
-    gguf_set_val_u64(g.get(), "optimizer.steps", static_cast<uint64_t>(optimizerSteps_));
-    std::vector<std::vector<float>> keep;
-    ggml_init_params ip = {(params_.size() * 2 + 1) * ggml_tensor_overhead(), nullptr, true};
-    GgmlPtr meta(ggml_init(ip));
-    keep.reserve(params_.size() * 2);
-    for (size_t i = 0; i < params_.size(); ++i) {
-        for (int which = 0; which < 2; ++which) {
-            ggml_tensor * m = ggml_opt_param_momentum(oc, params_[i], which);
-            if (!m) continue;
-            keep.emplace_back(static_cast<size_t>(ggml_nelements(m)));
-            ggml_backend_tensor_get(m, keep.back().data(), 0, ggml_nbytes(m));
-            ggml_tensor * t = ggml_new_tensor_1d(meta.get(), GGML_TYPE_F32, ggml_nelements(m));
-            ggml_set_name(t, (std::to_string(i) + (which == 0 ? ".m" : ".v")).c_str());
-            t->data = keep.back().data();
-            gguf_add_tensor(g.get(), t);
+    return RunTask(env, [this, path]() {
+        ggml_opt_context_t oc = llama_opt_get_context(ctx_);
+        GgufPtr g(gguf_init_empty());
+        gguf_set_val_str(g.get(), "general.type", "mfner.optimizer");
+        gguf_set_val_u64(g.get(), "optimizer.iteration", static_cast<uint64_t>(ggml_opt_get_iter(oc)));
+        gguf_set_val_u64(g.get(), "optimizer.steps", static_cast<uint64_t>(optimizerSteps_));
+        std::vector<std::vector<float>> keep;
+        ggml_init_params ip = {(params_.size() * 2 + 1) * ggml_tensor_overhead(), nullptr, true};
+        GgmlPtr meta(ggml_init(ip));
+        keep.reserve(params_.size() * 2);
+        for (size_t i = 0; i < params_.size(); ++i) {
+            for (int which = 0; which < 2; ++which) {
+                ggml_tensor * m = ggml_opt_param_momentum(oc, params_[i], which);
+                if (!m) continue;
+                keep.emplace_back(static_cast<size_t>(ggml_nelements(m)));
+                ggml_backend_tensor_get(m, keep.back().data(), 0, ggml_nbytes(m));
+                ggml_tensor * t = ggml_new_tensor_1d(meta.get(), GGML_TYPE_F32, ggml_nelements(m));
+                ggml_set_name(t, (std::to_string(i) + (which == 0 ? ".m" : ".v")).c_str());
+                t->data = keep.back().data();
+                gguf_add_tensor(g.get(), t);
+            }
         }
-    }
-    if (!gguf_write_to_file(g.get(), path.c_str(), false)) Throw(env, "ERR_WRITE", "could not write the optimizer state to " + path);
-    return env.Undefined();
+        if (!gguf_write_to_file(g.get(), path.c_str(), false)) throw CodedError("ERR_WRITE", "could not write the optimizer state to " + path);
+    });
 }
 
+// loadOptimizer(path) -> Promise
 Napi::Value TrainerWrap::LoadOptimizer(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     RequireIdle(env);
     std::string path = ArgString(info, 0, "path");
     ggml_opt_context_t oc = llama_opt_get_context(ctx_);
     if (!ggml_opt_param_momentum(oc, params_[0], 0)) Throw(env, "ERR_INVALID_STATE", "run one step (it may be an evaluation) before loading optimizer state");
-    ggml_context * data = nullptr;
-    gguf_init_params gp = {false, &data};
-    GgufPtr g(gguf_init_from_file(path.c_str(), gp));
-    GgmlPtr dataOwner(data);
-    if (!g) Throw(env, "ERR_READ", "could not read optimizer state: " + path);
-    for (size_t i = 0; i < params_.size(); ++i) {
-        for (int which = 0; which < 2; ++which) {
-            ggml_tensor * m = ggml_opt_param_momentum(oc, params_[i], which);
-            ggml_tensor * t = ggml_get_tensor(data, (std::to_string(i) + (which == 0 ? ".m" : ".v")).c_str());
-            if (!m || !t || ggml_nelements(t) != ggml_nelements(m)) Throw(env, "ERR_INVALID_STATE", "optimizer state does not match this trainer");
-            ggml_backend_tensor_set(m, t->data, 0, ggml_nbytes(m));
+    return RunTask(env, [this, path, oc]() {
+        ggml_context * data = nullptr;
+        gguf_init_params gp = {false, &data};
+        GgufPtr g(gguf_init_from_file(path.c_str(), gp));
+        GgmlPtr dataOwner(data);
+        if (!g) throw CodedError("ERR_READ", "could not read optimizer state: " + path);
+        for (size_t i = 0; i < params_.size(); ++i) {
+            for (int which = 0; which < 2; ++which) {
+                ggml_tensor * m = ggml_opt_param_momentum(oc, params_[i], which);
+                ggml_tensor * t = ggml_get_tensor(data, (std::to_string(i) + (which == 0 ? ".m" : ".v")).c_str());
+                if (!m || !t || ggml_nelements(t) != ggml_nelements(m)) throw CodedError("ERR_INVALID_STATE", "optimizer state does not match this trainer");
+                ggml_backend_tensor_set(m, t->data, 0, ggml_nbytes(m));
+            }
         }
-    }
-    int64_t k = gguf_find_key(g.get(), "optimizer.iteration");
-    if (k >= 0) ggml_opt_set_iter(oc, static_cast<int64_t>(gguf_get_val_u64(g.get(), k)));
-    k = gguf_find_key(g.get(), "optimizer.steps");
-    if (k >= 0) optimizerSteps_ = static_cast<int64_t>(gguf_get_val_u64(g.get(), k));
-    ggml_opt_reset_grads(oc);
-    return env.Undefined();
+        int64_t k = gguf_find_key(g.get(), "optimizer.iteration");
+        if (k >= 0) ggml_opt_set_iter(oc, static_cast<int64_t>(gguf_get_val_u64(g.get(), k)));
+        k = gguf_find_key(g.get(), "optimizer.steps");
+        if (k >= 0) optimizerSteps_ = static_cast<int64_t>(gguf_get_val_u64(g.get(), k));
+        ggml_opt_reset_grads(oc);
+    });
 }
 
 Napi::Value TrainerWrap::Dispose(const Napi::CallbackInfo & info) {

@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ public:
 
 private:
     friend class TrainStepWorker;
+    friend class TrainerTaskWorker;
     Napi::Value Step(const Napi::CallbackInfo & info);
     Napi::Value Info(const Napi::CallbackInfo & info);
     Napi::Value ParamNames(const Napi::CallbackInfo & info);
@@ -50,6 +52,10 @@ private:
     Napi::Value SaveModel(const Napi::CallbackInfo & info);
     Napi::Value SaveOptimizer(const Napi::CallbackInfo & info);
     Napi::Value LoadOptimizer(const Napi::CallbackInfo & info);
+    Napi::Value LoadWeights(const Napi::CallbackInfo & info);
+    Napi::Value RunTask(Napi::Env env, std::function<void()> task);
+    void WriteAdapter(const std::string & path) const;
+    void WriteModel(const std::string & path) const;
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     void FreeNow();
     void RequireIdle(Napi::Env env) const;

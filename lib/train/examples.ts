@@ -33,15 +33,15 @@ function trimEndWhitespace(s: string): string {
  * with a generation header ends and ends after its end-of-turn token (trailing whitespace is not
  * scored).
  */
-export function assistantSpans(model: Model, messages: readonly TrainChatMessage[]): { full: string; spans: [number, number][] } {
+export function assistantSpans(model: Model, messages: readonly TrainChatMessage[], template?: string): { full: string; spans: [number, number][] } {
   const plain = messages.map(({ role, content }) => ({ role, content }));
-  const full = model.renderChat(plain, { addGenerationPrompt: false });
+  const full = model.renderChat(plain, { addGenerationPrompt: false, template });
   const anyMarked = messages.some((m) => m.target !== undefined);
   const spans: [number, number][] = [];
   messages.forEach((m, k) => {
     if (m.role !== 'assistant' || (anyMarked && !m.target)) return;
-    const before = model.renderChat(plain.slice(0, k), { addGenerationPrompt: true });
-    const through = trimEndWhitespace(model.renderChat(plain.slice(0, k + 1), { addGenerationPrompt: false }));
+    const before = model.renderChat(plain.slice(0, k), { addGenerationPrompt: true, template });
+    const through = trimEndWhitespace(model.renderChat(plain.slice(0, k + 1), { addGenerationPrompt: false, template }));
     if (!full.startsWith(before) || !full.startsWith(through) || through.length <= before.length) {
       throw new MfnerError('ERR_TEMPLATE_NOT_PREFIX', `the chat template does not render conversations prefix by prefix (assistant turn ${k}), so response tokens cannot be located`);
     }
@@ -50,10 +50,13 @@ export function assistantSpans(model: Model, messages: readonly TrainChatMessage
   return { full, spans };
 }
 
-/** Tokenises an example and marks the tokens the loss applies to. */
-export function tokenizeExample(model: Model, example: TrainExample, options: { addEos?: boolean } = {}): TokenizedExample {
+/**
+ * Tokenises an example and marks the tokens the loss applies to. `chatTemplate` renders chat
+ * examples for a model without a template of its own (it must be the template inference uses).
+ */
+export function tokenizeExample(model: Model, example: TrainExample, options: { addEos?: boolean; chatTemplate?: string } = {}): TokenizedExample {
   if ('messages' in example) {
-    const { full, spans } = assistantSpans(model, example.messages);
+    const { full, spans } = assistantSpans(model, example.messages, options.chatTemplate);
     const tokens = model.tokenize(full, { addSpecial: true, parseSpecial: true });
     const pieces = model.tokenPieces(tokens, { special: true });
     const scored = new Uint8Array(tokens.length);

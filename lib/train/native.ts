@@ -61,10 +61,13 @@ export interface NativeTrainer {
   gradient(name: string): Float32Array | null;
   getTensor(name: string): Float32Array;
   setTensor(name: string, values: Float32Array): void;
-  saveAdapter(path: string): void;
-  saveModel(path: string): void;
-  saveOptimizer(path: string): void;
-  loadOptimizer(path: string): void;
+  /** Saving and loading run on a worker thread; the trainer is busy until they settle. */
+  saveAdapter(path: string): Promise<void>;
+  saveModel(path: string): Promise<void>;
+  saveOptimizer(path: string): Promise<void>;
+  loadOptimizer(path: string): Promise<void>;
+  /** Sets every trainable tensor from the same-named F32 tensor of a GGUF (checkpoint resume). */
+  loadWeights(path: string): Promise<void>;
   dispose(): void;
 }
 

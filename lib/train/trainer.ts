@@ -4,15 +4,22 @@
  * warmup and constant/linear/cosine schedules, periodic evaluation keeping the best checkpoint,
  * resumable checkpoints, progress events and abort.
  */
-import { mkdirSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, existsSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { MfnerError, nativeCall, nativeCallSync } from '../native/errors.ts';
 import type { Model } from '../native/model.ts';
 import { packExamples, tokenizeExample, type MicroBatch, type TokenizedExample, type TrainExample } from './examples.ts';
 import { trainerConstructor, type NativeStepResult, type NativeTrainer, type NativeTrainerOptions } from './native.ts';
 import { learningRate, type ScheduleKind } from './schedule.ts';
+import { FALLBACK_CHAT_TEMPLATE } from '../pipeline/extract.ts';
 
-export interface TrainerOptions extends Omit<NativeTrainerOptions, 'modelPath'> {}
+export interface TrainerOptions extends Omit<NativeTrainerOptions, 'modelPath'> {
+  /**
+   * Renders chat examples for a model without a chat template (default: the pipeline's
+   * FALLBACK_CHAT_TEMPLATE, the one `extract` uses, so training and inference agree).
+   */
+  chatTemplate?: string;
+}
 
 export interface TrainOptions {
   epochs?: number;
@@ -30,9 +37,15 @@ export interface TrainOptions {
   /** Returns a score to maximise (dev micro-F1); the best state is saved to `outDir/best`. */
   evaluate?: (trainer: Trainer) => Promise<number>;
   outDir?: string;
-  /** Resume from outDir/checkpoint when present. */
+  /** Resume from outDir/checkpoint when present (weights, optimizer state, step, scores). */
   resume?: boolean;
+  /**
+   * Optimizer steps between resumable checkpoints in outDir/checkpoint (default: at each
+   * evaluation, else every 50 steps). A checkpoint is also written on abort and at the end.
+   */
+  checkpointEvery?: number;
   onProgress?: (e: TrainProgress) => void;
+  /** Checked between micro-batches: an abort drops the unfinished step and saves a checkpoint. */
   signal?: AbortSignal;
 }
 
@@ -49,11 +62,25 @@ export interface TrainProgress {
 
 export interface TrainResult {
   steps: number;
+  /** Optimizer step where this call started (0, or the resumed checkpoint's step). */
+  startStep: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
   losses: number[];
   evaluations: { step: number; epoch: number; score: number }[];
   bestScore: number | null;
+  /** Step whose weights are in outDir/best. */
+  bestStep: number | null;
   skippedExamples: number;
   aborted: boolean;
+}
+
+interface SavedProgress {
+  step: number;
+  losses: number[];
+  evaluations: TrainResult['evaluations'];
+  bestScore: number | null;
+  bestStep: number | null;
 }
 
 /** Deterministic shuffle (mulberry32). */
@@ -84,7 +111,8 @@ export class Trainer {
   /** LoRA needs any model; full fine-tuning an F32 model loaded with `useMmap: false`. */
   static create(model: Model, options: TrainerOptions): Trainer {
     const Ctor = trainerConstructor();
-    const native = nativeCallSync(() => new Ctor(model.native, { ...options, modelPath: model.path }));
+    const { chatTemplate: _template, ...nativeOptions } = options;
+    const native = nativeCallSync(() => new Ctor(model.native, { ...nativeOptions, modelPath: model.path }));
     return new Trainer(model, native, options);
   }
 
@@ -92,25 +120,36 @@ export class Trainer {
     return this.native.info().contextSize;
   }
 
+  get method(): 'lora' | 'full' {
+    return this.options.method;
+  }
+
   info() {
     return this.native.info();
   }
 
+  /** The template chat examples are rendered with: the model's own, else the given or fallback one. */
+  get chatTemplate(): string | undefined {
+    return this.model.metadata.chatTemplate ? undefined : (this.options.chatTemplate ?? FALLBACK_CHAT_TEMPLATE);
+  }
+
   tokenize(example: TrainExample): TokenizedExample {
-    return tokenizeExample(this.model, example);
+    return tokenizeExample(this.model, example, { chatTemplate: this.chatTemplate });
   }
 
   /**
    * One optimizer step over micro-batches: gradients summed so that the loss is the mean
-   * negative log-likelihood over every scored token of the step. Returns that loss.
+   * negative log-likelihood over every scored token of the step. Returns that loss, or
+   * `aborted` (nothing applied) when the signal fires between micro-batches.
    */
-  async optimizerStep(batches: readonly MicroBatch[], lr: number, apply = true): Promise<{ loss: number; tokens: number }> {
+  async optimizerStep(batches: readonly MicroBatch[], lr: number, apply = true, signal?: AbortSignal): Promise<{ loss: number; tokens: number; aborted: boolean }> {
     const total = batches.reduce((s, b) => s + b.targets, 0);
-    if (total === 0) return { loss: NaN, tokens: 0 };
+    if (total === 0) return { loss: NaN, tokens: 0, aborted: false };
     let loss = 0;
     let tokens = 0;
     const live = batches.filter((b) => b.targets > 0);
     for (let j = 0; j < live.length; j++) {
+      if (signal?.aborted) return { loss, tokens, aborted: true };
       const b = live[j];
       const weights = new Float32Array(b.labels.length);
       const w = b.targets / total;
@@ -121,11 +160,11 @@ export class Trainer {
       loss += r.loss;
       tokens += b.tokens.length;
     }
-    return { loss, tokens };
+    return { loss, tokens, aborted: false };
   }
 
   /** Response-only mean NLL per example and overall (the number training minimises). */
-  async loss(examples: readonly TrainExample[]): Promise<{ perExample: number[]; mean: number; tokens: number }> {
+  async loss(examples: readonly TrainExample[]): Promise<{ perExample: number[]; perExampleTokens: number[]; mean: number; tokens: number }> {
     const tok = examples.map((e) => this.tokenize(e));
     const perSum = new Float64Array(tok.length);
     const count = new Float64Array(tok.length);
@@ -149,26 +188,49 @@ export class Trainer {
       n += count[i];
       return count[i] ? v / count[i] : NaN;
     });
-    return { perExample, mean: n ? s / n : NaN, tokens: n };
+    return { perExample, perExampleTokens: Array.from(count), mean: n ? s / n : NaN, tokens: n };
   }
 
-  /** Saves trainable state (adapter or full model) plus optimizer state and progress to `dir`. */
-  saveCheckpoint(dir: string, progress: Record<string, unknown>): void {
+  /** The file a checkpoint directory keeps the trainable weights in. */
+  weightsFile(dir: string): string {
+    return path.join(dir, this.options.method === 'lora' ? 'adapter.gguf' : 'model.gguf');
+  }
+
+  /**
+   * Saves the trainable state (adapter or full model), with `optimizer` the AdamW state too, and
+   * `progress.json` to `dir`. Files are written under temporary names and renamed, so an
+   * interrupted save leaves the previous checkpoint whole.
+   */
+  async saveCheckpoint(dir: string, progress: object, optimizer = true): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    if (this.options.method === 'lora') this.native.saveAdapter(path.join(dir, 'adapter.gguf'));
-    else this.native.saveModel(path.join(dir, 'model.gguf'));
-    this.native.saveOptimizer(path.join(dir, 'optimizer.gguf'));
+    const weights = this.weightsFile(dir);
+    const opt = path.join(dir, 'optimizer.gguf');
+    // progress.json goes first and last: a torn checkpoint has no progress.json and is not resumed
+    rmSync(path.join(dir, 'progress.json'), { force: true });
+    await nativeCall(() => (this.options.method === 'lora' ? this.native.saveAdapter(`${weights}.tmp`) : this.native.saveModel(`${weights}.tmp`)));
+    renameSync(`${weights}.tmp`, weights);
+    if (optimizer) {
+      await nativeCall(() => this.native.saveOptimizer(`${opt}.tmp`));
+      renameSync(`${opt}.tmp`, opt);
+    }
     const tmp = path.join(dir, 'progress.json.tmp');
     writeFileSync(tmp, JSON.stringify(progress, null, 2));
     renameSync(tmp, path.join(dir, 'progress.json'));
   }
 
-  saveAdapter(file: string): void {
-    nativeCallSync(() => this.native.saveAdapter(file));
+  /** Writes the adapter (LoRA trainers) as a GGUF LoRA that llama.cpp's loader reads. */
+  async saveAdapter(file: string): Promise<void> {
+    await nativeCall(() => this.native.saveAdapter(file));
   }
 
-  saveModel(file: string): void {
-    nativeCallSync(() => this.native.saveModel(file));
+  /** Writes a complete GGUF (a LoRA trainer merges its adapter); off the event loop. */
+  async saveModel(file: string): Promise<void> {
+    await nativeCall(() => this.native.saveModel(file));
+  }
+
+  /** Sets the trainable tensors from a GGUF this kind of trainer saved (adapter or model). */
+  async loadWeights(file: string): Promise<void> {
+    await nativeCall(() => this.native.loadWeights(file));
   }
 
   /** Trains on examples; see TrainOptions. */
@@ -181,42 +243,65 @@ export class Trainer {
     const ctx = this.contextSize;
     const tok = examples.map((e) => this.tokenize(e));
     const usable = tok.map((_, i) => i).filter((i) => tok[i].tokens.length <= ctx && tok[i].targets > 0);
+    if (usable.length === 0) throw new MfnerError('ERR_NO_EXAMPLES', `no example fits the ${ctx}-token training context with a scored token`);
     const perStep = batchSize * accumulation;
     const stepsPerEpoch = Math.ceil(usable.length / perStep);
     const totalSteps = Math.min(o.maxSteps ?? Infinity, stepsPerEpoch * epochs);
     const schedule = { kind: o.schedule ?? 'constant', lr, totalSteps, warmupSteps: Math.round((o.warmupRatio ?? 0) * totalSteps) };
     const evalEvery = o.evaluate ? Math.max(1, Math.round(stepsPerEpoch / (o.evaluationsPerEpoch ?? 4))) : Infinity;
-    const result: TrainResult = { steps: 0, losses: [], evaluations: [], bestScore: null, skippedExamples: tok.length - usable.length, aborted: false };
+    const checkpointEvery = o.checkpointEvery ?? (o.evaluate ? evalEvery : 50);
+    const result: TrainResult = {
+      steps: 0,
+      startStep: 0,
+      totalSteps,
+      stepsPerEpoch,
+      losses: [],
+      evaluations: [],
+      bestScore: null,
+      bestStep: null,
+      skippedExamples: tok.length - usable.length,
+      aborted: false,
+    };
+    const batchesOf = (step: number): MicroBatch[] => {
+      const epoch = Math.floor(step / stepsPerEpoch);
+      const order = shuffled(usable.length, seed + epoch).map((i) => usable[i]);
+      const inEpoch = step % stepsPerEpoch;
+      // each group of `batchSize` examples is packed on its own (one forward/backward each)
+      const chosen = order.slice(inEpoch * perStep, (inEpoch + 1) * perStep);
+      return packExamples(tok, chosen, ctx);
+    };
 
-    let startStep = 0;
     const ckpt = o.outDir ? path.join(o.outDir, 'checkpoint') : undefined;
     if (o.resume && ckpt && existsSync(path.join(ckpt, 'progress.json'))) {
-      const saved = JSON.parse(readFileSync(path.join(ckpt, 'progress.json'), 'utf8')) as { step: number; losses: number[]; evaluations: TrainResult['evaluations']; bestScore: number | null };
-      startStep = saved.step;
+      const saved = JSON.parse(readFileSync(path.join(ckpt, 'progress.json'), 'utf8')) as SavedProgress;
+      result.startStep = saved.step;
+      result.steps = saved.step;
       result.losses = saved.losses;
       result.evaluations = saved.evaluations;
       result.bestScore = saved.bestScore;
+      result.bestStep = saved.bestStep ?? null;
+      await this.loadWeights(this.weightsFile(ckpt));
+      // the optimizer state exists once a graph was built: one forward pass, then load it
+      const first = batchesOf(Math.min(saved.step, Math.max(totalSteps - 1, 0)))[0];
+      await nativeCall(() => this.native.step({ ...first, backward: false, apply: false }));
+      await nativeCall(() => this.native.loadOptimizer(path.join(ckpt, 'optimizer.gguf')));
     }
+    const progressOf = (step: number): SavedProgress => ({ step, losses: result.losses, evaluations: result.evaluations, bestScore: result.bestScore, bestStep: result.bestStep });
 
     const t0 = Date.now();
     let tokensSeen = 0;
-    for (let step = startStep; step < totalSteps; step++) {
+    let lastCheckpoint = result.startStep;
+    for (let step = result.startStep; step < totalSteps; step++) {
       if (o.signal?.aborted) {
         result.aborted = true;
         break;
       }
-      const epoch = Math.floor(step / stepsPerEpoch);
-      const order = shuffled(usable.length, seed + epoch).map((i) => usable[i]);
-      const inEpoch = step % stepsPerEpoch;
-      const chosen = order.slice(inEpoch * perStep, (inEpoch + 1) * perStep);
-      const batches = packExamples(tok, chosen, ctx);
-      if (step === startStep && startStep > 0 && ckpt) {
-        // the optimizer state exists once a graph was built: one evaluation pass, then load it
-        await nativeCall(() => this.native.step({ ...batches[0], backward: false, apply: false }));
-        this.native.loadOptimizer(path.join(ckpt, 'optimizer.gguf'));
-      }
       const rate = learningRate(schedule, step);
-      const { loss, tokens } = await this.optimizerStep(batches, rate);
+      const { loss, tokens, aborted } = await this.optimizerStep(batchesOf(step), rate, true, o.signal);
+      if (aborted) {
+        result.aborted = true;
+        break;
+      }
       tokensSeen += tokens;
       result.losses.push(loss);
       result.steps = step + 1;
@@ -228,20 +313,25 @@ export class Trainer {
         loss,
         lr: rate,
         tokensPerSecond: tokensSeen / Math.max(elapsed, 1e-9),
-        etaSeconds: (elapsed / (step + 1 - startStep)) * (totalSteps - step - 1),
+        etaSeconds: (elapsed / (step + 1 - result.startStep)) * (totalSteps - step - 1),
       };
       if (o.evaluate && ((step + 1) % evalEvery === 0 || step + 1 === totalSteps)) {
         const score = await o.evaluate(this);
         result.evaluations.push({ step: step + 1, epoch: progress.epoch, score });
         if (result.bestScore === null || score > result.bestScore) {
           result.bestScore = score;
-          if (o.outDir) this.saveCheckpoint(path.join(o.outDir, 'best'), { step: step + 1, score });
+          result.bestStep = step + 1;
+          if (o.outDir) await this.saveCheckpoint(path.join(o.outDir, 'best'), { step: step + 1, score }, false);
         }
         progress.evaluation = { score, best: result.bestScore };
       }
-      if (ckpt) this.saveCheckpoint(ckpt, { step: step + 1, losses: result.losses, evaluations: result.evaluations, bestScore: result.bestScore });
+      if (ckpt && ((step + 1) % checkpointEvery === 0 || step + 1 === totalSteps)) {
+        await this.saveCheckpoint(ckpt, progressOf(step + 1));
+        lastCheckpoint = step + 1;
+      }
       o.onProgress?.(progress);
     }
+    if (result.aborted && ckpt && result.steps > lastCheckpoint) await this.saveCheckpoint(ckpt, progressOf(result.steps));
     return result;
   }
 

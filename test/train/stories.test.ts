@@ -53,7 +53,7 @@ test('LoRA on stories260K: a new adapter changes nothing; a saved adapter reload
     const trained = await trainer.loss(data);
     t.true(trained.mean < fresh.mean, `LoRA training lowers the loss ${fresh.mean} -> ${trained.mean}`);
     const file = tmpFile('stories-lora.gguf');
-    trainer.saveAdapter(file);
+    await trainer.saveAdapter(file);
     const reloaded = Trainer.create(model, { method: 'lora', contextSize: 128, threads: 1, adapterPath: file });
     try {
       const again = await reloaded.loss(data);
