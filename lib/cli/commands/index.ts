@@ -4,6 +4,7 @@ import { register as registerFormats } from './formats.ts';
 import { register as registerMetrics } from './metrics.ts';
 import { register as registerNative } from './native.ts';
 import { register as registerPipeline } from './pipeline.ts';
+import { register as registerTrain } from './train.ts';
 
 /**
  * One line per area; each module adds its own subcommands to the program.
@@ -15,6 +16,7 @@ const registrations: Array<(program: Command) => void> = [
   registerMetrics,
   registerNative,
   registerPipeline,
+  registerTrain,
 ];
 
 export function registerCommands(program: Command): void {
