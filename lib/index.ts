@@ -31,3 +31,4 @@ export {
   type NativeConstraint,
   type NativeGrammar,
 } from './native/index.ts';
+export * from './train/index.ts';
