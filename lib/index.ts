@@ -32,3 +32,4 @@ export {
   type NativeGrammar,
 } from './native/index.ts';
 export * from './train/index.ts';
+export * from './pipeline/index.ts';
