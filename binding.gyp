@@ -28,7 +28,7 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-Wno-unused-function", "-Wno-unused-variable"],
       "libraries": [
         "<(module_root_dir)/<(libs)/common/libllama-common.a",
         "<(module_root_dir)/<(libs)/common/libllama-common-base.a",
