@@ -12,6 +12,7 @@ import { buildMessages, type PromptMessage } from '../prompt/index.ts';
 import { getDataset } from '../corpus/registry.ts';
 import { Model, MfnerError, type Context, type ChatMessage, type NativeConstraint } from '../native/index.ts';
 import { splitText, type TextChunk } from './chunk.ts';
+import { tokenizeChat } from './prompt-tokens.ts';
 import { resolveConstraint, type ConstraintSpec, type EffectiveConstraint } from './constraint.ts';
 
 /** A document: a bare string, or an object with its text and an optional id. */
@@ -181,8 +182,8 @@ export async function* extract(
 
     const makeRequest = (doc: DocState, chunk: number, group: string[], answers?: string[]): Request => {
       const chunkText = doc.chunks[chunk].text;
-      const messages = chatFor(format, guideline, chunkText, group, answers);
-      const tokens = tokenize(render(messages));
+      // The document text and earlier answers are tokenized as text (prompt-tokens.ts).
+      const tokens = tokenizeChat(model, render, (v) => chatFor(format, guideline, v[0], group, answers ? v.slice(1) : undefined), [chunkText, ...(answers ?? [])]);
       const asked = multiTurn ? [group[answers?.length ?? 0]] : group;
       return { doc, chunk, types: group, answers, tokens, constraint: constraint.forRequest(chunkText, asked) };
     };
