@@ -4,6 +4,7 @@ import { register as registerFormats } from './formats.ts';
 import { register as registerMetrics } from './metrics.ts';
 import { register as registerNative } from './native.ts';
 import { register as registerPipeline } from './pipeline.ts';
+import { register as registerQueue } from './queue.ts';
 import { register as registerTrain } from './train.ts';
 
 /**
@@ -17,6 +18,7 @@ const registrations: Array<(program: Command) => void> = [
   registerNative,
   registerPipeline,
   registerTrain,
+  registerQueue,
 ];
 
 export function registerCommands(program: Command): void {
