@@ -59,18 +59,47 @@ export function tokenizeExample(model: Model, example: TrainExample, options: { 
     const { full, spans } = assistantSpans(model, example.messages, options.chatTemplate);
     const tokens = model.tokenize(full, { addSpecial: true, parseSpecial: true });
     const pieces = model.tokenPieces(tokens, { special: true });
-    const scored = new Uint8Array(tokens.length);
+    const lengths = pieces.map((p) => p.length);
     // a BOS the tokenizer added (not in the rendered text) takes no bytes
+    const bosAdded = model.metadata.bosToken !== null && tokens[0] === model.metadata.bosToken && !full.startsWith(pieces[0].toString('latin1'));
+    if (bosAdded) lengths[0] = 0;
+    // SentencePiece's dummy prefix: the first word piece carries a space the text does not have
+    let extra = lengths.reduce((a, b) => a + b, 0) - Buffer.byteLength(full);
+    for (let i = 0; i < lengths.length && extra > 0; i++) {
+      const cut = Math.min(extra, lengths[i]);
+      lengths[i] -= cut;
+      extra -= cut;
+    }
+    const scored = new Uint8Array(tokens.length);
     let offset = 0;
     let targets = 0;
-    const bosAdded = model.metadata.bosToken !== null && tokens[0] === model.metadata.bosToken && !full.startsWith(pieces[0].toString('latin1'));
     for (let i = 0; i < tokens.length; i++) {
-      const length = i === 0 && bosAdded ? 0 : pieces[i].length;
       const start = offset;
-      offset += length;
-      if (length > 0 && spans.some(([s, e]) => start >= s && start < e)) {
+      offset += lengths[i];
+      if (lengths[i] > 0 && spans.some(([s, e]) => start >= s && start < e)) {
         scored[i] = 1;
         targets++;
+      }
+    }
+    // A template without an end-of-turn token (the fallback one) gives the model no way to stop:
+    // when the last message is a scored assistant turn with no end-of-generation token in it,
+    // EOS follows its text (what trailed it, a newline, is dropped) and is scored.
+    const eog = new Set([model.metadata.eosToken, model.metadata.eotToken].filter((t): t is number => t !== null));
+    const last = spans[spans.length - 1];
+    const lastIsTarget = last !== undefined && example.messages[example.messages.length - 1].role === 'assistant' && last[1] >= Buffer.byteLength(full.replace(/\s+$/u, ''));
+    if (lastIsTarget && (options.addEos ?? true) && model.metadata.eosToken !== null) {
+      let end = tokens.length;
+      while (end > 0 && !scored[end - 1]) end--;
+      let hasEog = false;
+      for (let i = 0; i < end; i++) if (scored[i] && eog.has(tokens[i])) hasEog = true;
+      if (!hasEog && end > 0) {
+        const out = new Int32Array(end + 1);
+        out.set(tokens.subarray(0, end));
+        out[end] = model.metadata.eosToken;
+        const sc = new Uint8Array(end + 1);
+        sc.set(scored.subarray(0, end));
+        sc[end] = 1;
+        return { tokens: out, scored: sc, targets: targets + 1 };
       }
     }
     return { tokens, scored, targets };

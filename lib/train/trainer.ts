@@ -243,7 +243,10 @@ export class Trainer {
     const ctx = this.contextSize;
     const tok = examples.map((e) => this.tokenize(e));
     const usable = tok.map((_, i) => i).filter((i) => tok[i].tokens.length <= ctx && tok[i].targets > 0);
-    if (usable.length === 0) throw new MfnerError('ERR_NO_EXAMPLES', `no example fits the ${ctx}-token training context with a scored token`);
+    if (usable.length === 0) {
+      const longest = Math.min(...tok.filter((e) => e.targets > 0).map((e) => e.tokens.length));
+      throw new MfnerError('ERR_NO_EXAMPLES', `no example fits the ${ctx}-token training context with a scored token (the shortest scored one has ${longest} tokens): raise the context`);
+    }
     const perStep = batchSize * accumulation;
     const stepsPerEpoch = Math.ceil(usable.length / perStep);
     const totalSteps = Math.min(o.maxSteps ?? Infinity, stepsPerEpoch * epochs);

@@ -82,7 +82,7 @@ interface TrainFlags {
   out: string; epochs?: number; lr?: number; batch?: number; accumulation?: number; maxSteps?: number; evalPerEpoch?: number; eval: boolean;
   schedule?: ScheduleKind; warmup?: number; weightDecay?: number; rank?: number; alpha?: number; targets?: string; context?: number; threads?: number;
   seed?: number; trainCap?: number; devCap?: number; test?: boolean; testCap?: number; merge?: boolean; overwrite?: boolean; chatTemplate?: string;
-  constraint?: string; genBatch?: number; maxTokens?: number; root?: string; checkpointEvery?: number; json?: boolean; progress: boolean;
+  constraint?: string; genBatch?: number; maxTokens?: number; genContext?: number; root?: string; checkpointEvery?: number; json?: boolean; progress: boolean;
 }
 
 function printSummary(s: TrainRunSummary): void {
@@ -138,6 +138,7 @@ export function register(program: Command): void {
     .option('--constraint <c>', "dev/test generation constraint: 'format' (default) or 'none'")
     .option('--gen-batch <n>', 'prompts decoded together in evaluation (default 8)', positiveInt('--gen-batch'))
     .option('--max-tokens <n>', 'token cap of one generated answer in evaluation (default 256)', positiveInt('--max-tokens'))
+    .option('--gen-context <n>', 'token window of one evaluation prompt and its answers (default: min(model, 2048))', positiveInt('--gen-context'))
     .option('--root <dir>', 'corpora root (default: $MFNER_CORPORA or ../shared/corpora)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as one JSON object on stdout')
@@ -199,7 +200,7 @@ Examples:
           seed: opts.seed,
           chatTemplate: readTemplate(opts.chatTemplate),
           evaluate: opts.eval && data.dev.length > 0,
-          generation: { constraint: opts.constraint, batchSize: opts.genBatch, maxTokens: opts.maxTokens },
+          generation: { constraint: opts.constraint, batchSize: opts.genBatch, maxTokens: opts.maxTokens, contextSize: opts.genContext },
           checkpointEvery: opts.checkpointEvery,
           overwrite: opts.overwrite,
           merge: opts.merge,
@@ -229,7 +230,7 @@ Examples:
         if (err instanceof CommanderError) throw err;
         const code = (err as { code?: unknown }).code;
         if (code === 'ERR_ABORTED') fail(EXIT.interrupted, 'ERR_ABORTED', 'interrupted; run the same command again to resume');
-        if (code === 'ERR_OUTPUT_EXISTS' || code === 'ERR_INVALID_ARG' || code === 'MFNER_DATASET_MISSING') fail(EXIT.usage, code as string, (err as Error).message);
+        if (code === 'ERR_OUTPUT_EXISTS' || code === 'ERR_INVALID_ARG' || code === 'ERR_NO_EXAMPLES' || code === 'MFNER_DATASET_MISSING') fail(EXIT.usage, code as string, (err as Error).message);
         throw err;
       } finally {
         dispose();
