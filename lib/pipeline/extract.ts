@@ -13,6 +13,7 @@ import { getDataset } from '../corpus/registry.ts';
 import { Model, MfnerError, type Context, type ChatMessage, type NativeConstraint } from '../native/index.ts';
 import { splitText, type TextChunk } from './chunk.ts';
 import { tokenizeChat } from './prompt-tokens.ts';
+import { entityConfidences, type AnswerTokens } from './confidence.ts';
 import { resolveConstraint, type ConstraintSpec, type EffectiveConstraint } from './constraint.ts';
 
 /** A document: a bare string, or an object with its text and an optional id. */
@@ -43,6 +44,8 @@ export interface ExtractOptions {
   chatTemplate?: string;
   /** Keep each raw answer in the result (answers may quote the document). */
   keepAnswers?: boolean;
+  /** Give each entity a confidence from the token probabilities (default true; see confidence.ts). */
+  confidence?: boolean;
   signal?: AbortSignal;
   /** Called with notes for the user (never document text). */
   onNote?: (note: string) => void;
@@ -59,12 +62,17 @@ export interface ExtractAnswer {
   text?: string | string[];
 }
 
+/** An entity with its confidence in (0, 1] (see confidence.ts); absent with `confidence: false`. */
+export interface ExtractedEntity extends Entity {
+  confidence?: number;
+}
+
 export interface ExtractedDocument {
   /** Position in the input (0-based). */
   index: number;
   id: string;
   /** JS string offsets into the document's full text, in text order. */
-  entities: Entity[];
+  entities: ExtractedEntity[];
   answers: ExtractAnswer[];
   /** Number of chunks the text was split into (1 when it fitted). */
   chunks: number;
@@ -94,7 +102,7 @@ interface DocState {
   text: string;
   chunks: TextChunk[];
   pending: number;
-  entities: Entity[];
+  entities: ExtractedEntity[];
   answers: ExtractAnswer[];
   tokens: { prompt: number; generated: number };
   error?: { code: string; message: string };
@@ -110,6 +118,8 @@ interface Request {
   tokens: Int32Array;
   constraint: NativeConstraint | null;
   finishReasons?: string[];
+  /** conv_term: each turn's tokens and log-probabilities so far. */
+  turnTokens?: (AnswerTokens | undefined)[];
 }
 
 /** Resolves the types and guideline name from the options (and the dataset registry). */
@@ -249,16 +259,19 @@ export async function* extract(
       doc.pending = 0;
     };
 
-    const complete = (r: Request, answer: string, finishReason: string) => {
+    const withConfidence = options.confidence ?? true;
+    const complete = (r: Request, answer: string, finishReason: string, tokens?: AnswerTokens) => {
       const doc = r.doc;
       if (doc.error) return;
       const chunk = doc.chunks[r.chunk];
       if (multiTurn) {
         r.answers!.push(answer.trim());
         (r.finishReasons ??= []).push(finishReason);
+        (r.turnTokens ??= []).push(tokens);
         if (r.answers!.length < r.types.length) {
           const next = makeRequest(doc, r.chunk, r.types, r.answers);
           next.finishReasons = r.finishReasons;
+          next.turnTokens = r.turnTokens;
           if (next.tokens.length + maxTokens > perSequence) {
             failDoc(doc, new MfnerError('ERR_CONTEXT_OVERFLOW', `conversation turn ${r.answers!.length + 1} does not fit the ${perSequence}-token window`));
             return;
@@ -268,7 +281,21 @@ export async function* extract(
         }
       }
       const parsed = format.parse(multiTurn ? r.answers! : answer, chunk.text, r.types);
-      for (const e of parsed.entities) doc.entities.push(shift(e, chunk.start));
+      const scored: ExtractedEntity[] = parsed.entities.map((e) => ({ ...e }));
+      if (withConfidence) {
+        if (multiTurn) {
+          // conv_term: turn k answers type k.
+          r.types.forEach((type, k) => {
+            const turn = r.turnTokens?.[k];
+            const mine = scored.filter((e) => e.type === type);
+            if (!turn) return;
+            entityConfidences(format.name, turn, chunk.text, mine).forEach((c, i) => (mine[i].confidence = c));
+          });
+        } else if (tokens) {
+          entityConfidences(format.name, tokens, chunk.text, scored).forEach((c, i) => (scored[i].confidence = c));
+        }
+      }
+      for (const e of scored) doc.entities.push(shift(e, chunk.start));
       const a: ExtractAnswer = {
         chunk: r.chunk,
         types: r.types,
@@ -288,12 +315,14 @@ export async function* extract(
         maxTokens,
         constraint: constraints.some((c) => c !== null) ? constraints : undefined,
         signal: options.signal,
+        logprobs: withConfidence,
       });
       batch.forEach((r, i) => {
         const s = result.sequences[i];
         r.doc.tokens.prompt += r.tokens.length;
         r.doc.tokens.generated += s.tokens.length;
-        complete(r, s.text, s.finishReason);
+        const tokens = s.logprobs ? { text: s.text, pieces: model.tokenPieces(s.tokens, { special: false }), logprobs: s.logprobs } : undefined;
+        complete(r, s.text, s.finishReason, tokens);
       });
     };
 
@@ -364,7 +393,7 @@ function chatFor(format: Format, guideline: string, text: string, types: string[
   return out;
 }
 
-function shift(e: Entity, by: number): Entity {
+function shift(e: ExtractedEntity, by: number): ExtractedEntity {
   if (by === 0) return e;
   return { ...e, spans: e.spans.map(([s, t]) => [s + by, t + by] as [number, number]) };
 }

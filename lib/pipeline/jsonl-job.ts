@@ -4,7 +4,7 @@
  *
  * Input records: `{"id"?, "text", …}` one per line (other fields are ignored; blank lines are
  * not records). Output records, in input order, code-point offsets:
- *   {"line": 3, "id": "d3", "entities": [{"type", "spans": [[s, e], …], "text", "grounded"?}], "problems": […]}
+ *   {"line": 3, "id": "d3", "entities": [{"type", "spans": [[s, e], …], "text", "grounded"?, "confidence"}], "problems": […]}
  *   {"line": 4, "id": null, "error": {"code": "invalid-json", "message": "…"}}
  * Neither records, errors nor progress quote document text, unless `logText` is set (then the
  * raw answers are kept in each record as `answers`).
@@ -116,7 +116,10 @@ export function outputRecord(p: Extract<Pending, { kind: 'doc' }>, r: ExtractedD
   const map = new OffsetMap(p.text);
   const entities = r.entities.map((e) => {
     const cp = entityToCodePoints(map, e);
-    return e.grounded === undefined ? { type: cp.type, spans: cp.spans, text: cp.text } : { type: cp.type, spans: cp.spans, text: cp.text, grounded: e.grounded };
+    const out: Record<string, unknown> = { type: cp.type, spans: cp.spans, text: cp.text };
+    if (e.grounded !== undefined) out.grounded = e.grounded;
+    if (e.confidence !== undefined) out.confidence = Number(e.confidence.toPrecision(3));
+    return out;
   });
   const problems = r.answers.flatMap((a) =>
     a.problems.map((q) => ({ ...q, ...(r.chunks > 1 ? { chunk: a.chunk } : {}), ...(a.types.length === 1 && r.answers.length > 1 ? { type: a.types[0] } : {}) })),

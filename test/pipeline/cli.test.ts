@@ -125,7 +125,15 @@ maybe('a run killed with SIGKILL and started again with the same arguments loses
   t.is(summary.resumedRecords, before);
   t.is(summary.truncatedBytes, '{"line": 31, "id": "doc-2'.length);
   t.is(summary.resumedRecords + summary.records, 29);
-  t.is(readFileSync(out, 'utf8'), readFileSync(ref.out, 'utf8'), 'resumed output differs from an uninterrupted run');
+  // Byte for byte, but for confidences: their float sums depend on the batch's make-up, so a
+  // resumed run (other batches) may differ in the last written digit (docs/pipeline.md).
+  const noConfidence = (s: string) => s.replace(/"confidence":[0-9.e+-]+/gu, '"confidence":0');
+  const confidences = (s: string) => [...s.matchAll(/"confidence":([0-9.e+-]+)/gu)].map((m) => Number(m[1]));
+  const [resumed, whole] = [readFileSync(out, 'utf8'), readFileSync(ref.out, 'utf8')];
+  t.is(noConfidence(resumed), noConfidence(whole), 'resumed output differs from an uninterrupted run');
+  const [c1, c2] = [confidences(resumed), confidences(whole)];
+  t.is(c1.length, c2.length);
+  t.true(c1.every((c, i) => c > 0 && c <= 1 && Math.abs(c - c2[i]) <= 0.002), 'confidences of a resumed run differ by more than the rounding');
   // Started once more: already complete, nothing written.
   const again = runCli(args(ref.input, out));
   t.is(again.status, 0);
