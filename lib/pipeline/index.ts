@@ -7,3 +7,4 @@ export { runEvaluation, evaluationTable, modelNameOf, type EvaluationOptions, ty
 export { runReproduce, SCALES, TRAIN_PENDING, type Scale, type ScalePlan, type ReproduceOptions, type ReproduceSummary } from './reproduce.ts';
 export { entityConfidences, answerConfidence, type AnswerTokens } from './confidence.ts';
 export { tokenizeChat, hasSpecialText } from './prompt-tokens.ts';
+export { extractEnsemble, voteEntities, scoreEnsemble, majority, type EnsembleOptions, type EnsembleDocument, type VotedEntity, type EnsembleScore } from './ensemble.ts';
