@@ -83,20 +83,23 @@ export async function connect(spec: ConnectionSpec): Promise<import('ioredis').R
   const { Redis } = await loadEngine();
   const options = redisOptions(spec);
   const client = new Redis({ ...options, lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  client.on('error', () => {}); // reported by connect() below
+  let lastError: unknown;
+  client.on('error', (err) => (lastError = err)); // reported by connect() below
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
     client.disconnect();
-    const what = (err as Error).message ?? String(err);
+    // A refused password closes the connection; the reason is in the error event.
+    const cause = lastError ?? err;
+    const what = [(lastError as Error | undefined)?.message, (err as Error).message].filter(Boolean).join('; ') || String(err);
     const auth = /NOAUTH|WRONGPASS|invalid password|AUTH/i.test(what);
     throw new MfnerError(
       auth ? 'ERR_QUEUE_AUTH' : 'ERR_QUEUE_UNREACHABLE',
       auth
         ? `Redis at ${options.host}:${options.port} refused the credentials (${what.split('\n')[0]}); give the password in the URL or $${PASSWORD_ENV}`
         : `cannot reach Redis at ${options.host}:${options.port}${options.tls ? ' (TLS)' : ''}: ${what.split('\n')[0]}`,
-      { cause: err },
+      { cause },
     );
   }
   return client;
