@@ -4,14 +4,17 @@
  * then report (Tables 2–7 and plots). `smoke` runs the same code paths with tiny samples on a
  * made tiny model; `paper` is the real study.
  *
- * Training is not wired in yet (lib/train, issue 7, is being built): the train step says so
- * and is skipped; smoke then evaluates the untrained model, which checks the pipeline, not the
- * paper's numbers. `paper` refuses to run without training rather than report base-model
- * scores under training configurations.
+ * Training (lib/train) runs per model, configuration and draw on that draw's train sample
+ * (LoRA by default, or full), and the trained weights are evaluated. When the addon was built
+ * without the trainer, smoke skips the step and says so (evaluating the base model checks the
+ * pipeline, not the paper's numbers); `paper` refuses rather than report base-model scores
+ * under training configurations.
  */
 import { existsSync } from 'node:fs';
 import { madeModelPath, MfnerError, Model, type MadeArchitecture } from '../native/index.ts';
-import { prepareExamples } from '../prompt/prepare.ts';
+import path from 'node:path';
+import { datasetTrainingData, hasTrainer, runTraining, PAPER_DEFAULTS, type TrainingData, type TrainRunSummary } from '../train/index.ts';
+import { FALLBACK_CHAT_TEMPLATE } from './extract.ts';
 import { CONFIGURATION_NAMES } from '../prompt/configurations.ts';
 import { DATASET_NAMES } from '../corpus/registry.ts';
 import { writeReport } from '../report/index.ts';
@@ -27,26 +30,35 @@ export interface ScalePlan {
   testCap?: number;
   maxTokens: number;
   batchSize: number;
+  /** Training: dev sample cap and the trainer's settings (unset: the paper's defaults). */
+  train: { devCap?: number; maxSteps?: number; batchSize?: number; accumulation?: number; lr?: number; evaluate: boolean; contextSize?: number };
 }
 
 export const SCALES: Record<Scale, ScalePlan> = {
-  smoke: { configurations: ['term_ner'], datasets: ['NCBI-disease', 'BC5CDR'], draws: [1], trainCap: 16, testCap: 4, maxTokens: 32, batchSize: 4 },
+  smoke: { configurations: ['term_ner'], datasets: ['NCBI-disease', 'BC5CDR'], draws: [1], trainCap: 16, testCap: 4, maxTokens: 32, batchSize: 4,
+    // A few LoRA steps at a high rate: the code paths, in seconds.
+    train: { devCap: 4, maxSteps: 4, batchSize: 2, accumulation: 1, lr: 1e-3, evaluate: false, contextSize: 1024 } },
   paper: {
     configurations: [...CONFIGURATION_NAMES],
     datasets: [...DATASET_NAMES],
     draws: [1, 2, 3],
     maxTokens: 512,
     batchSize: 8,
+    train: { evaluate: true },
   },
 };
 
-export const TRAIN_PENDING = 'training is not wired in yet (lib/train, issue 7): the train step is skipped';
+export const TRAIN_PENDING = 'this build of the addon has no trainer (lib/train): the train step is skipped';
 
 export interface ReproduceOptions {
   /** GGUF paths or `made:<arch>-tiny`. Default for smoke: made:qwen2-tiny. */
   models?: readonly string[];
   out: string;
   scale: Scale;
+  /** LoRA (default) or full fine-tuning (needs F32 weights). */
+  method?: 'lora' | 'full';
+  /** Skip training and evaluate the models as they are (smoke only). */
+  noTrain?: boolean;
   datasets?: readonly string[];
   configurations?: readonly string[];
   threads?: number;
@@ -59,7 +71,14 @@ export interface ReproduceOptions {
 export interface ReproduceSummary {
   scale: Scale;
   models: string[];
-  steps: { model: string; configuration: string; draw: number; sampled: Record<string, number>; train: 'skipped'; runs: EvaluatedRun['summary'][] }[];
+  steps: {
+    model: string;
+    configuration: string;
+    draw: number;
+    sampled: Record<string, number>;
+    train: 'skipped' | Pick<TrainRunSummary, 'method' | 'steps' | 'finalLoss' | 'bestScore' | 'skippedExamples' | 'tokensPerSecond' | 'seconds' | 'result'>;
+    runs: EvaluatedRun['summary'][];
+  }[];
   notes: string[];
   reportFiles: string[];
   table: string;
@@ -77,11 +96,14 @@ export async function runReproduce(options: ReproduceOptions): Promise<Reproduce
   const started = Date.now();
   const plan = SCALES[options.scale];
   if (!plan) throw new MfnerError('ERR_INVALID_ARG', `unknown scale ${JSON.stringify(options.scale)} (paper, smoke)`);
-  if (options.scale === 'paper') {
-    throw new MfnerError('ERR_TRAIN_UNAVAILABLE', `--scale paper needs training, and ${TRAIN_PENDING}; use mfner eval to evaluate a model as it is`);
+  const canTrain = hasTrainer();
+  if (options.scale === 'paper' && (!canTrain || options.noTrain)) {
+    throw new MfnerError('ERR_TRAIN_UNAVAILABLE', `--scale paper needs training${canTrain ? '' : `, and ${TRAIN_PENDING}`}; use mfner eval to evaluate a model as it is`);
   }
+  const train = canTrain && !options.noTrain;
+  const method = options.method ?? 'lora';
   const log = options.log ?? (() => {});
-  const notes: string[] = [TRAIN_PENDING];
+  const notes: string[] = train ? [] : [options.noTrain ? 'training skipped (--no-train): the base models are evaluated' : TRAIN_PENDING];
   const datasets = [...(options.datasets ?? plan.datasets)];
   const configurations = [...(options.configurations ?? plan.configurations)];
   const modelSpecs = [...(options.models ?? ['made:qwen2-tiny'])];
@@ -96,19 +118,55 @@ export async function runReproduce(options: ReproduceOptions): Promise<Reproduce
     try {
       for (const configuration of configurations) {
         for (const draw of plan.draws) {
-          // 1. Sample: the training examples this configuration and draw would train on.
+          // 1. Sample: each dataset's seeded train (and dev) sample under this configuration.
           const sampled: Record<string, number> = {};
+          const parts: TrainingData[] = [];
           for (const d of datasets) {
-            const prepared = await prepareExamples(d, { configuration, split: 'train', draw, cap: plan.trainCap, root: options.root });
-            sampled[d] = prepared.examples.length;
+            const part = await datasetTrainingData({ datasets: [d], configuration, draw, trainCap: plan.trainCap, devCap: plan.train.devCap, root: options.root });
+            sampled[d] = part.train.length;
+            parts.push(part);
           }
           log(`${name} ${configuration} draw ${draw}: sampled ${Object.entries(sampled).map(([d, n]) => `${d} ${n}`).join(', ')} training examples`);
           // 2. Train.
-          log(`${name} ${configuration} draw ${draw}: ${TRAIN_PENDING}`);
+          let trained: ReproduceSummary['steps'][number]['train'] = 'skipped';
+          let evalModel: Model | string = model;
+          let adapter: string | undefined;
+          if (train) {
+            const data: TrainingData = {
+              train: parts.flatMap((p) => p.train),
+              dev: parts.flatMap((p) => p.dev),
+              report: { ...parts[0].report, source: `datasets ${datasets.join(',')} config ${configuration} draw ${draw}` },
+            };
+            const t = await runTraining({
+              model: file,
+              method,
+              data,
+              out: path.join(options.out, 'train', name, configuration, `draw-${draw}`),
+              maxSteps: plan.train.maxSteps,
+              batchSize: plan.train.batchSize,
+              accumulation: plan.train.accumulation,
+              lr: plan.train.lr,
+              evaluate: plan.train.evaluate && data.dev.length > 0,
+              contextSize: Math.min(plan.train.contextSize ?? PAPER_DEFAULTS.contextSize, model.metadata.contextLength || Infinity),
+              threads: options.threads,
+              chatTemplate: model.metadata.chatTemplate ? undefined : FALLBACK_CHAT_TEMPLATE,
+              generation: { maxTokens: plan.maxTokens, batchSize: plan.batchSize },
+              signal: options.signal,
+              onNote: (n) => log(`note: ${n}`),
+            });
+            if (t.aborted || !t.result) throw new MfnerError('ERR_ABORTED', 'training was interrupted; run the same command again to resume');
+            trained = { method: t.method, steps: t.steps, finalLoss: t.finalLoss, bestScore: t.bestScore, skippedExamples: t.skippedExamples, tokensPerSecond: t.tokensPerSecond, seconds: t.seconds, result: t.result };
+            log(`${name} ${configuration} draw ${draw}: trained (${method}) ${t.steps} steps, final loss ${t.finalLoss?.toFixed(3) ?? 'n/a'}, ${t.seconds.toFixed(1)} s`);
+            if (method === 'lora') adapter = t.result;
+            else evalModel = t.result;
+          } else {
+            log(`${name} ${configuration} draw ${draw}: ${notes[0]}`);
+          }
           // 3. Evaluate.
           const runs = await runEvaluation({
-            model,
-            modelName: name,
+            model: evalModel,
+            adapter,
+            modelName: train ? `${name}+${configuration}-${method}` : name,
             datasets,
             configuration,
             draws: [draw],
@@ -125,7 +183,7 @@ export async function runReproduce(options: ReproduceOptions): Promise<Reproduce
             onProgress: (p) => options.onProgress?.(`reproduce: ${name} ${configuration} draw ${draw}: run ${p.run}/${p.runs} ${p.dataset} ${p.format}`),
           });
           allRuns.push(...runs.map((r) => r.run));
-          summary.steps.push({ model: name, configuration, draw, sampled, train: 'skipped', runs: runs.map((r) => r.summary) });
+          summary.steps.push({ model: name, configuration, draw, sampled, train: trained, runs: runs.map((r) => r.summary) });
         }
       }
     } finally {

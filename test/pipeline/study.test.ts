@@ -41,15 +41,21 @@ maybe('eval writes one run per dataset, format and draw; gold counts reach the s
   t.is(readResults(out).length, 2, 'the results directory validates');
 });
 
-maybe('reproduce --scale smoke: sample, (train skipped, said so), evaluate 2 datasets × 2 formats × 1 draw, report', async (t) => {
+maybe('reproduce --scale smoke: sample, train (4 LoRA steps), evaluate the adapter on 2 datasets × 2 formats × 1 draw, report', async (t) => {
   const out = tempDir('mfner-repro-');
   const logs: string[] = [];
   const summary = await runReproduce({ models: [stories.path], out, scale: 'smoke', threads: THREADS, log: (l) => logs.push(l) });
   t.deepEqual(summary.models, ['stories260K']);
   t.is(summary.steps.length, 1);
-  t.is(summary.steps[0].train, 'skipped');
+  const trained = summary.steps[0].train;
+  if (trained === 'skipped') t.fail('the train step was skipped');
+  else {
+    t.is(trained.method, 'lora');
+    t.is(trained.steps, 4);
+    t.true(Number.isFinite(trained.finalLoss) && existsSync(trained.result!));
+  }
   t.true(summary.steps[0].sampled['NCBI-disease'] > 0 && summary.steps[0].sampled.BC5CDR > 0);
-  t.true(logs.some((l) => l.includes('train step is skipped')));
+  t.true(logs.some((l) => /trained \(lora\) 4 steps/u.test(l)));
   const runs = readResults(out);
   t.deepEqual(
     runs.map((r) => `${r.dataset}/${r.format}`).sort(),
@@ -60,8 +66,8 @@ maybe('reproduce --scale smoke: sample, (train skipped, said so), evaluate 2 dat
   t.regex(summary.table, /multi_term/);
 });
 
-test('reproduce --scale paper refuses to report base-model scores as trained ones', async (t) => {
-  const err = await t.throwsAsync(runReproduce({ out: tempDir(), scale: 'paper' }));
+test('reproduce --scale paper refuses to run without training', async (t) => {
+  const err = await t.throwsAsync(runReproduce({ out: tempDir(), scale: 'paper', noTrain: true }));
   t.is((err as { code?: string }).code, 'ERR_TRAIN_UNAVAILABLE');
 });
 

@@ -50,6 +50,7 @@ function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
 function rethrow(err: unknown): never {
   const code = (err as { code?: unknown }).code;
   if (code === 'ERR_ABORTED') fail(EXIT.interrupted, 'ERR_ABORTED', 'interrupted; run the same command again to resume');
+  if (code === 'ERR_TRAIN_UNAVAILABLE') fail(EXIT.usage, code, (err as Error).message);
   if (code === 'ERR_OUTPUT_EXISTS' || code === 'ERR_INVALID_ARG' || code === 'ERR_INPUT_MISSING' || code === 'ERR_MODEL_MISSING') {
     fail(EXIT.usage, code as string, (err as Error).message);
   }
@@ -216,10 +217,19 @@ Example:
     .requiredOption('--out <dir>', 'results directory (runs/ and report/)')
     .addOption(new Option('--scale <scale>', 'paper: the full study; smoke: tiny samples, few steps').choices(['paper', 'smoke']).default('smoke'))
     .option('--datasets <a,b>', 'datasets (default: smoke NCBI-disease,BC5CDR; paper all)')
+    .addOption(new Option('--method <method>', 'fine-tuning method (full needs F32 weights)').choices(['lora', 'full']).default('lora'))
+    .option('--no-train', 'evaluate the models as they are (smoke only)')
     .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
     .option('--root <dir>', 'corpora root')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { models?: string; out: string; scale: Scale; datasets?: string; threads?: number; root?: string; json?: boolean }) => {
+    .addHelpText('after', `
+Per model, configuration and draw: sample the train split, fine-tune (out/train/<model>/<config>/draw-<n>/),
+evaluate the trained weights on the draw's test sample (out/runs/), then report (out/report/).
+
+Examples:
+  mfner reproduce --out smoke/                       # made tiny Qwen2, 2 datasets x 2 formats, minutes on a CPU
+  mfner reproduce --scale paper --models qwen2.5-0.5b-instruct.gguf --out study/`)
+    .action(async (opts: { models?: string; out: string; scale: Scale; datasets?: string; method: 'lora' | 'full'; train: boolean; threads?: number; root?: string; json?: boolean }) => {
       const { signal, dispose } = interruptSignal();
       const progress = progressLine();
       try {
@@ -227,6 +237,8 @@ Example:
           models: opts.models ? parseList(opts.models) : undefined,
           out: opts.out,
           scale: opts.scale,
+          method: opts.method,
+          noTrain: !opts.train,
           datasets: opts.datasets ? parseList(opts.datasets) : undefined,
           threads: opts.threads,
           root: opts.root,
