@@ -12,6 +12,8 @@ import { runReproduce, type Scale } from '../../pipeline/reproduce.ts';
 import { progressLine, formatDuration } from '../../pipeline/progress.ts';
 import { parseList, printJson } from '../util.ts';
 import { parseShard, type Shard } from '../../queue/shard.ts';
+import { benchFormats, parseComponents, runComponent, writeBench, BENCH_DOCUMENTS, type BenchReport } from '../../pipeline/bench.ts';
+import { madeModelPath } from '../../native/index.ts';
 
 /** Exit codes: 0 done, 1 failure, 2 usage (bad or conflicting arguments), 130 interrupted. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -257,6 +259,53 @@ Examples:
         rethrow(err);
       } finally {
         dispose();
+      }
+    });
+
+  program
+    .command('bench')
+    .description('Per-format throughput (documents/s, tokens/s) of extract, plus the decode, constraint and training benches, as Markdown and JSON.')
+    .option('--model <gguf>', 'model file, or made:qwen2-tiny / made:llama-tiny / made:qwen2-qwen2.5-0.5b', 'made:qwen2-tiny')
+    .option('--formats <a,b>', 'formats (default: all twelve)')
+    .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
+    .option('--max-tokens <n>', 'token cap of one answer', positiveInt('--max-tokens'), 128)
+    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--include <list>', 'component benches to run as well (source checkout): decode,constraints,train', '')
+    .option('--out <dir>', 'where bench.md and bench.json go', 'bench-results')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', `
+Examples:
+  mfner bench --threads 1                                     # extract per format on the made tiny Qwen2
+  mfner bench --model qwen2.5-0.5b-instruct.gguf --include decode,constraints,train --out bench-results/`)
+    .action(async (opts: { model: string; formats?: string; batch: number; maxTokens: number; threads?: number; include: string; out: string; json?: boolean }) => {
+      const progress = progressLine();
+      try {
+        const made = /^made:(qwen2|llama)-(tiny|qwen2\.5-0\.5b|llama-3\.2-1b)$/u.exec(opts.model);
+        const model = made ? await madeModelPath(made[1] as 'qwen2' | 'llama', made[2] as 'tiny') : opts.model;
+        const components = opts.include ? parseComponents(opts.include) : [];
+        const formats = opts.formats ? (parseList(opts.formats) as FormatName[]) : undefined;
+        for (const f of formats ?? []) if (!FORMAT_NAMES.includes(f)) fail(EXIT.usage, 'ERR_INVALID_ARG', `unknown format ${JSON.stringify(f)}`);
+        const rows = await benchFormats({ model, formats, batchSize: opts.batch, maxTokens: opts.maxTokens, threads: opts.threads, onProgress: (f) => progress.update(`bench: extract ${f}`) });
+        const report: BenchReport = {
+          model: opts.model,
+          threads: opts.threads,
+          batchSize: opts.batch,
+          maxTokens: opts.maxTokens,
+          documents: BENCH_DOCUMENTS.length,
+          formats: rows,
+          components: components.map((c) => {
+            progress.update(`bench: ${c}`);
+            return runComponent(c, opts.threads ? ['--threads', String(opts.threads)] : []);
+          }),
+          date: new Date().toISOString(),
+        };
+        progress.done();
+        const files = writeBench(opts.out, report);
+        if (opts.json) printJson(report);
+        else process.stdout.write(`${(await import('node:fs')).readFileSync(files[0], 'utf8')}\nwritten: ${files.join(', ')}\n`);
+      } catch (err) {
+        progress.done();
+        rethrow(err);
       }
     });
 }
