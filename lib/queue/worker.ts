@@ -8,7 +8,7 @@
  */
 import { Model } from '../native/index.ts';
 import { BATCH_SCHEMA, fileDigest, processBatch, writeResultAtomic, type BatchJobData } from './batch.ts';
-import { bullConnection, connect, keys, DEFAULT_QUEUE_NAME, KEY_PREFIX, type QueueTarget } from './connection.ts';
+import { bullConnection, connect, keys, redisOptions, DEFAULT_QUEUE_NAME, KEY_PREFIX, type QueueTarget } from './connection.ts';
 import { loadEngine } from './engine.ts';
 
 export interface WorkerOptions extends QueueTarget {
@@ -50,7 +50,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const k = keys(name);
   const modelDigest = await fileDigest(options.model);
   const adapterDigest = options.adapter ? await fileDigest(options.adapter) : null;
-  const redis = await connect(options.connection);
+  // Checked once with a clear error, then a client that reconnects (workers outlive Redis restarts).
+  (await connect(options.connection)).disconnect();
+  const redis = new (await loadEngine()).Redis({ ...redisOptions(options.connection), maxRetriesPerRequest: null });
+  redis.on('error', () => {});
   const model = await Model.load(options.model);
   const summary: WorkerSummary = { batches: 0, records: 0, errors: 0, failures: 0, seconds: 0 };
   const lockMs = options.lockMs ?? 30_000;
