@@ -6,6 +6,9 @@
 
 #include <napi.h>
 
+#include <string>
+#include <vector>
+
 #include "llama.h"
 
 namespace mfner {
@@ -16,6 +19,18 @@ public:
     // Called on a worker thread: a fresh sampler holding one sequence's state. Must not touch JS.
     // Throws CodedError when it cannot be built.
     virtual llama_sampler * NewSequenceSampler(const llama_vocab * vocab) = 0;
+
+    // Jump-forward (optional; the defaults say "nothing is forced", so GBNF grammars keep working).
+    // `seq` is a sampler made by NewSequenceSampler, in the state after the tokens it accepted.
+    // ForcedBytes: the bytes every valid continuation starts with (empty: a choice comes first).
+    virtual void ForcedBytes(llama_sampler * /*seq*/, std::string & out) const { out.clear(); }
+    // ForcedTokens: at most maxTokens tokens spelling a prefix of those bytes, to be fed without
+    // sampling (not yet accepted by `seq`; the caller accepts them). Returns true when the answer
+    // is complete and only end-of-generation may follow (then `out` is empty).
+    virtual bool ForcedTokens(llama_sampler * /*seq*/, std::vector<llama_token> & out, size_t /*maxTokens*/) const {
+        out.clear();
+        return false;
+    }
 };
 
 // The property under which a constraint object keeps its native source.

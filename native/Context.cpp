@@ -24,6 +24,11 @@ double MsSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// Jump-forward: what to do with text the constraint forces. Force feeds its tokens without
+// sampling (logprob 0); Verify feeds them as a draft with logits on every one and keeps those the
+// sampler picks anyway (the same tokens as Off, fewer llama_decode calls when the model agrees).
+enum class JumpMode { Off, Force, Verify };
+
 // Everything a generation needs, converted from JS once on the main thread.
 struct GenerateRequest {
     std::vector<std::vector<llama_token>> prompts;
@@ -35,6 +40,7 @@ struct GenerateRequest {
     float topP = 1.0f;
     bool ignoreEos = false;
     bool logprobs = false;  // log-probability of each sampled token under the constraint
+    JumpMode jump = JumpMode::Force;  // forced text of format constraints (docs/decoding.md)
     int32_t threads = 1;    // for the greedy argmax over many sequences
 };
 
@@ -147,6 +153,8 @@ public:
         timings.Set("generatedTokens", Napi::Number::New(env, generatedTokens_));
         timings.Set("generateMs", Napi::Number::New(env, generateMs_));
         timings.Set("decodeCalls", Napi::Number::New(env, decodeCalls_));
+        timings.Set("forcedTokens", Napi::Number::New(env, forcedTokens_));
+        timings.Set("draftRejected", Napi::Number::New(env, draftRejected_));
         out.Set("timings", timings);
         out.Set("aborted", Napi::Boolean::New(env, aborted_));
         deferred_.Resolve(out);
@@ -253,10 +261,11 @@ private:
 
     void Run() {
         llama_context * ctx = owner_->ctx_;
+        llama_memory_t mem = llama_get_memory(ctx);
         const llama_vocab * vocab = owner_->model_->Vocab();
         const int32_t nVocab = llama_vocab_n_tokens(vocab);
         const size_t n = req_.prompts.size();
-        llama_memory_clear(llama_get_memory(ctx), true);
+        llama_memory_clear(mem, true);
         results_.assign(n, SequenceResult{});
 
         std::vector<SequenceSampler> samplers;
@@ -266,23 +275,63 @@ private:
         BatchGuard batch(std::max<int32_t>(nBatch, static_cast<int32_t>(n)));
         std::vector<llama_pos> pos(n, 0);
         std::vector<bool> active(n, true);
-        std::vector<llama_token> next(n, LLAMA_TOKEN_NULL);
+        // Per sequence, the tokens for the next llama_decode: the last chosen token, then forced
+        // tokens (Force: already in the answer) or a draft (Verify: not yet); fed[s] of them are
+        // already in the KV cache (Force, when they did not all fit in one batch).
+        std::vector<std::vector<llama_token>> feed(n);
+        std::vector<size_t> fed(n, 0);
+        std::vector<llama_token> forced;
+        // Verify: draft length per sequence, doubled when a whole draft is kept, halved when not,
+        // so a model that spells forced text its own way wastes few rows.
+        std::vector<size_t> draftCap(n, 8);
 
-        // Records a sampled token; false when the sequence is finished.
-        auto accept = [&](size_t s, llama_token t, float lp) {
+        // Appends a chosen token to the answer; false when the sequence is finished.
+        auto record = [&](size_t s, llama_token t, float lp) {
             if (!req_.ignoreEos && llama_vocab_is_eog(vocab, t)) {
                 results_[s].finishReason = "eog";
                 active[s] = false;
-                return;
+                return false;
             }
             results_[s].tokens.push_back(t);
             if (req_.logprobs) results_[s].logprobs.push_back(lp);
             ++generatedTokens_;
-            next[s] = t;
             if (static_cast<int32_t>(results_[s].tokens.size()) >= req_.maxTokens) {
                 results_[s].finishReason = "length";
                 active[s] = false;
+                return false;
             }
+            return true;
+        };
+        // What follows the chosen token t: the forced text the constraint knows, if any.
+        auto plan = [&](size_t s, llama_token t) {
+            feed[s].assign(1, t);
+            fed[s] = 0;
+            ConstraintSource * src = req_.constraints[s];
+            if (req_.jump == JumpMode::Off || !src || !samplers[s].constraint) return;
+            for (int round = 0; round < 4 && active[s]; ++round) {
+                size_t room = static_cast<size_t>(req_.maxTokens) - results_[s].tokens.size();
+                if (req_.jump == JumpMode::Verify) room = std::min(room, draftCap[s]);
+                const bool end = src->ForcedTokens(samplers[s].constraint.get(), forced, room);
+                if (end && !req_.ignoreEos) {  // only end-of-generation may follow: no need to sample it
+                    results_[s].finishReason = "eog";
+                    active[s] = false;
+                    return;
+                }
+                if (forced.empty()) return;
+                if (req_.jump == JumpMode::Verify) {
+                    feed[s].insert(feed[s].end(), forced.begin(), forced.end());
+                    return;
+                }
+                for (llama_token d : forced) {
+                    llama_sampler_accept(samplers[s].constraint.get(), d);
+                    ++forcedTokens_;
+                    feed[s].push_back(d);
+                    if (!record(s, d, 0.0f)) return;
+                }
+            }
+        };
+        auto accept = [&](size_t s, llama_token t, float lp) {
+            if (record(s, t, lp)) plan(s, t);
         };
 
         // Prefill in chunks of n_batch tokens. Logits from one llama_decode are gone after the
@@ -311,23 +360,85 @@ private:
         }
         promptMs_ = MsSince(t0);
 
-        // Decode: one token per live sequence per llama_decode.
+        // Decode: every live sequence's pending tokens (one, or more with jump-forward) per
+        // llama_decode, each sequence at least one, the rest while the batch has room.
         auto t1 = Clock::now();
-        std::vector<std::pair<size_t, int32_t>> rows;
+        std::vector<std::pair<size_t, int32_t>> rows;           // sequences with one row to sample
+        std::vector<std::pair<size_t, int32_t>> drafts;         // Verify: (sequence, first row)
+        std::vector<size_t> take(n, 0);
+        std::vector<llama_pos> base(n, 0);
         while (true) {
             if (AbortRequested()) return MarkAborted();
             batch.Clear();
             rows.clear();
+            drafts.clear();
+            int32_t room = nBatch;
+            size_t live = 0;
+            for (size_t s = 0; s < n; ++s) {
+                take[s] = 0;
+                if (!active[s]) continue;
+                take[s] = 1;
+                --room;
+                ++live;
+            }
+            if (live == 0) break;
             for (size_t s = 0; s < n; ++s) {
                 if (!active[s]) continue;
-                rows.emplace_back(s, batch.batch.n_tokens);
-                batch.Add(next[s], pos[s]++, static_cast<llama_seq_id>(s), true);
+                const size_t more = std::min<size_t>(feed[s].size() - fed[s] - 1, static_cast<size_t>(std::max(room, 0)));
+                take[s] += more;
+                room -= static_cast<int32_t>(more);
+                if (req_.jump == JumpMode::Verify) feed[s].resize(fed[s] + take[s]);  // a draft that does not fit is dropped
             }
-            if (rows.empty()) break;
+            for (size_t s = 0; s < n; ++s) {
+                if (!active[s]) continue;
+                base[s] = pos[s];
+                const bool complete = fed[s] + take[s] == feed[s].size();
+                const bool verify = req_.jump == JumpMode::Verify && take[s] > 1;
+                if (verify) drafts.emplace_back(s, batch.batch.n_tokens);
+                for (size_t i = 0; i < take[s]; ++i) {
+                    const bool lastOne = i + 1 == take[s];
+                    if (complete && lastOne && !verify) rows.emplace_back(s, batch.batch.n_tokens);
+                    batch.Add(feed[s][fed[s] + i], pos[s]++, static_cast<llama_seq_id>(s), verify || (complete && lastOne));
+                }
+                fed[s] += take[s];
+            }
             if (!Decode(batch.batch)) return MarkAborted();
             SampleRows(samplers, rows, nVocab, accept);
+            for (auto [s, row0] : drafts) {
+                const bool kept = Verify(samplers[s], s, row0, nVocab, feed[s], base[s], pos[s], mem, record, plan);
+                draftCap[s] = kept ? std::min<size_t>(draftCap[s] * 2, 512) : std::max<size_t>(draftCap[s] / 2, 2);
+            }
         }
         generateMs_ = MsSince(t1);
+    }
+
+    // Verify: row0 + i holds the logits after feed[i]. Samples each row as without jump-forward;
+    // while the pick equals the next draft token it is kept and the next row is used; at the first
+    // difference the pick stands, the rest of the draft leaves the KV cache. True when the whole
+    // draft was kept.
+    template <class Record, class Plan>
+    bool Verify(SequenceSampler & ss, size_t s, int32_t row0, int32_t nVocab, const std::vector<llama_token> & draft, llama_pos base, llama_pos & pos,
+                llama_memory_t mem, Record & record, Plan & plan) {
+        const size_t k = draft.size();
+        for (size_t i = 0; i < k; ++i) {
+            float lp = 0.0f;
+            const llama_token g = Sample(ss, row0 + static_cast<int32_t>(i), nVocab, req_.logprobs ? &lp : nullptr);
+            const bool match = i + 1 < k && g == draft[i + 1];
+            if (match) {
+                ++forcedTokens_;
+                if (!record(s, g, lp)) return true;
+                continue;
+            }
+            const bool kept = i + 1 == k;
+            if (!kept) {
+                draftRejected_ += static_cast<int64_t>(k - i - 1);
+                llama_memory_seq_rm(mem, static_cast<llama_seq_id>(s), base + static_cast<llama_pos>(i + 1), -1);
+                pos = base + static_cast<llama_pos>(i + 1);
+            }
+            if (record(s, g, lp)) plan(s, g);
+            return kept;
+        }
+        return true;
     }
 
     void MarkAborted() {
@@ -344,7 +455,7 @@ private:
     std::string code_ = "ERR_GENERATE";
     bool aborted_ = false;
     double promptMs_ = 0, generateMs_ = 0;
-    int64_t promptTokens_ = 0, generatedTokens_ = 0, decodeCalls_ = 0;
+    int64_t promptTokens_ = 0, generatedTokens_ = 0, decodeCalls_ = 0, forcedTokens_ = 0, draftRejected_ = 0;
 };
 
 Napi::Object ContextWrap::Init(Napi::Env env, Napi::Object exports) {
@@ -452,6 +563,14 @@ Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
     req.topP = static_cast<float>(OptNumber(opts, "topP", 1));
     req.ignoreEos = OptBool(opts, "ignoreEos", false);
     req.logprobs = OptBool(opts, "logprobs", false);
+    {
+        Napi::Value j = opts.Get("jumpForward");
+        if (j.IsUndefined() || (j.IsBoolean() && j.As<Napi::Boolean>().Value())) req.jump = JumpMode::Force;
+        else if (j.IsBoolean()) req.jump = JumpMode::Off;
+        else if (j.IsString() && j.As<Napi::String>().Utf8Value() == "force") req.jump = JumpMode::Force;
+        else if (j.IsString() && j.As<Napi::String>().Utf8Value() == "verify") req.jump = JumpMode::Verify;
+        else Throw(env, "ERR_INVALID_ARG", "jumpForward must be true, false, 'force' or 'verify'");
+    }
     req.threads = options_.threads;
     const double seed = OptNumber(opts, "seed", 0);
     if (seed < 0 || seed > 4294967295.0 || seed != std::floor(seed)) Throw(env, "ERR_INVALID_ARG", "seed must be an integer in 0..2^32-1");

@@ -52,6 +52,76 @@ struct SeqSampler {
     }
 };
 
+// Jump-forward: the forced bytes from the current state, and the tokens to feed for them.
+constexpr size_t kMaxForcedBytes = 4096;
+
+void ForcedBytesOf(const SeqSampler & q, std::string & out) {
+    out.clear();
+    if (!q.dead) q.m->ForcedBytes(q.s, &q.used, out, kMaxForcedBytes);
+}
+
+// Tokens for a prefix of the forced bytes F (see docs/decoding.md, "Jump-forward"):
+//  1. cut: the first position c such that a token starting at c runs past the end of F with an
+//     ending the automaton accepts (e.g. " The" over "Answer: |The"); bytes from c on are left to
+//     the model, so it can still pick the tokens that join forced text and its own choice;
+//  2. F[0, c) as llama.cpp's tokenizer writes it alone (canonical, what the model was trained on)
+//     when those tokens spell it exactly, else greedily the longest trie token at each step.
+bool ForcedTokensOf(const SeqSampler & q, std::vector<llama_token> & out, size_t maxTokens) {
+    out.clear();
+    if (q.dead || maxTokens == 0) return false;
+    std::string f;
+    ForcedBytesOf(q, f);
+    if (f.empty()) return q.m->MustEnd(q.s, &q.used);
+    const TrieData & t = *q.trie;
+    // The state after F (the machine is deterministic, so it is the same whatever the split).
+    ner::MState end = q.s;
+    ner::UsedCounts used = q.used;
+    for (char ch : f) {
+        const int32_t before = end.n;
+        q.m->StepByte(end, static_cast<uint8_t>(ch), &used);
+        if (q.m->CountsItems() && end.n != before && end.kLab >= 0) ++used.counts[{end.kLab, end.kSam, end.kLen}];
+    }
+    size_t cut = f.size();
+    for (size_t r = f.size() > t.maxDepth ? f.size() - t.maxDepth : 0; r < f.size(); ++r) {
+        uint32_t node = 0;
+        for (size_t i = r; i < f.size() && (node = t.Child(node, static_cast<uint8_t>(f[i]))) != 0;) ++i;
+        if (node != 0 && t.AnyBelow(node, *q.m, end, &used)) { cut = r; break; }
+    }
+    if (cut == 0) return false;
+    const std::string head = f.substr(0, cut);
+    // canonical
+    std::vector<llama_token> canon(head.size() + 8);
+    int32_t n = llama_tokenize(t.vocab, head.data(), static_cast<int32_t>(head.size()), canon.data(), static_cast<int32_t>(canon.size()), false, false);
+    if (n > 0) {
+        canon.resize(static_cast<size_t>(n));
+        std::string spelled;
+        bool ok = true;
+        for (llama_token id : canon) {
+            if (id < 0 || id >= t.nVocab || t.pieces[id].empty()) { ok = false; break; }
+            spelled += t.pieces[id];
+        }
+        if (ok && spelled == head) {
+            out.assign(canon.begin(), canon.begin() + static_cast<std::ptrdiff_t>(std::min(maxTokens, canon.size())));
+            return false;
+        }
+    }
+    // greedy longest match
+    for (size_t p = 0; p < head.size() && out.size() < maxTokens;) {
+        uint32_t node = 0;
+        int32_t best = -1;
+        size_t bestLen = 0;
+        for (size_t i = p; i < head.size(); ++i) {
+            node = t.Child(node, static_cast<uint8_t>(head[i]));
+            if (node == 0) break;
+            if (t.nodes[node].ntok > 0) { best = t.toks[t.nodes[node].tok0]; bestLen = i + 1 - p; }
+        }
+        if (best < 0) break;
+        out.push_back(best);
+        p += bestLen;
+    }
+    return false;
+}
+
 const char * SamplerName(const llama_sampler *) { return "mfner-format"; }
 
 void SamplerAccept(llama_sampler * smpl, llama_token token) { static_cast<SeqSampler *>(smpl->ctx)->Accept(token); }
@@ -225,6 +295,7 @@ SeqSampler * NewState(std::shared_ptr<const TrieData> trie, std::shared_ptr<cons
 Napi::Object FormatConstraintWrap::Init(Napi::Env env, Napi::Object exports) {
     Napi::Function func = DefineClass(env, "FormatConstraint", {
         InstanceMethod<&FormatConstraintWrap::Allowed>("allowed"),
+        InstanceMethod<&FormatConstraintWrap::Forced>("forced"),
         InstanceMethod<&FormatConstraintWrap::Info>("info"),
     });
     exports.Set("FormatConstraint", func);
@@ -250,6 +321,44 @@ FormatConstraintWrap::FormatConstraintWrap(const Napi::CallbackInfo & info) : Na
 llama_sampler * FormatConstraintWrap::NewSequenceSampler(const llama_vocab * vocab) {
     if (vocab != trie_->vocab) throw CodedError("ERR_CONSTRAINT_MODEL", "the format constraint was made for another model");
     return llama_sampler_init(&kSamplerIface, NewState(trie_, machine_));
+}
+
+void FormatConstraintWrap::ForcedBytes(llama_sampler * seq, std::string & out) const {
+    out.clear();
+    if (seq && seq->iface == &kSamplerIface) ForcedBytesOf(*static_cast<const SeqSampler *>(seq->ctx), out);
+}
+
+bool FormatConstraintWrap::ForcedTokens(llama_sampler * seq, std::vector<llama_token> & out, size_t maxTokens) const {
+    out.clear();
+    if (!seq || seq->iface != &kSamplerIface) return false;
+    return ForcedTokensOf(*static_cast<const SeqSampler *>(seq->ctx), out, maxTokens);
+}
+
+// forced(tokens) -> { bytes: Buffer, tokens: Int32Array, end: boolean } | null: after `tokens`,
+// the forced bytes, the tokens jump-forward would feed for them, and whether only
+// end-of-generation may follow (tests and inspection).
+Napi::Value FormatConstraintWrap::Forced(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        Throw(env, "ERR_INVALID_ARG", "forced needs an Int32Array of token ids");
+    }
+    auto arr = info[0].As<Napi::Int32Array>();
+    std::unique_ptr<SeqSampler> q(NewState(trie_, machine_));
+    for (size_t i = 0; i < arr.ElementLength(); ++i) {
+        q->Accept(arr[i]);
+        if (q->dead) return env.Null();
+    }
+    std::string bytes;
+    ForcedBytesOf(*q, bytes);
+    std::vector<llama_token> toks;
+    const bool end = ForcedTokensOf(*q, toks, SIZE_MAX);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("bytes", Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size()));
+    auto ta = Napi::Int32Array::New(env, toks.size());
+    std::copy(toks.begin(), toks.end(), ta.Data());
+    out.Set("tokens", ta);
+    out.Set("end", Napi::Boolean::New(env, end));
+    return out;
 }
 
 // allowed(tokens, { counting }) -> Int32Array of the tokens allowed after `tokens`, or null when

@@ -17,10 +17,13 @@ public:
     static Napi::Object Init(Napi::Env env, Napi::Object exports);
     explicit FormatConstraintWrap(const Napi::CallbackInfo & info);
     llama_sampler * NewSequenceSampler(const llama_vocab * vocab) override;
+    void ForcedBytes(llama_sampler * seq, std::string & out) const override;
+    bool ForcedTokens(llama_sampler * seq, std::vector<llama_token> & out, size_t maxTokens) const override;
 
 private:
     Napi::Value Allowed(const Napi::CallbackInfo & info);
     Napi::Value Info(const Napi::CallbackInfo & info);
+    Napi::Value Forced(const Napi::CallbackInfo & info);
     std::shared_ptr<const TrieData> trie_;
     std::shared_ptr<const ner::Machine> machine_;
     Napi::ObjectReference trieRef_;

@@ -86,6 +86,36 @@ void TrieData::Mask(const ner::Machine & m, const ner::MState & s, const ner::Us
     std::sort(out.begin(), out.end());
 }
 
+uint32_t TrieData::Child(uint32_t node, uint8_t b) const {
+    const uint32_t end = node == 0 ? static_cast<uint32_t>(nodes.size()) : nodes[node].next;
+    for (uint32_t j = node + 1; j < end; j = nodes[j].next) {
+        if (nodes[j].byte == b) return j;
+        if (nodes[j].byte > b) break;  // siblings are sorted by byte
+    }
+    return 0;
+}
+
+bool TrieData::AnyBelow(uint32_t node, const ner::Machine & m, const ner::MState & s, const ner::UsedCounts * used) const {
+    const uint32_t end = node == 0 ? static_cast<uint32_t>(nodes.size()) : nodes[node].next;
+    if (node + 1 >= end) return false;
+    const uint32_t base = node == 0 ? 0 : nodes[node].depth;
+    std::vector<ner::MState> st(1, s);
+    for (uint32_t i = node + 1; i < end;) {
+        const Node & n = nodes[i];
+        const uint32_t d = n.depth - base;  // 1 for the node's children
+        ner::MState t = st[d - 1];
+        if (m.StepByte(t, n.byte, used)) {
+            if (n.ntok > 0) return true;
+            if (st.size() <= d) st.resize(d + 1);
+            st[d] = t;
+            ++i;
+        } else {
+            i = n.next;
+        }
+    }
+    return false;
+}
+
 bool TrieData::Feed(const ner::Machine & m, ner::MState & s, int32_t token, const ner::UsedCounts * used) const {
     if (token < 0 || token >= nVocab) return false;
     if (isEog[token]) return m.Accepting(s, used);

@@ -36,6 +36,11 @@ struct TrieData {
     void Build(const llama_vocab * v);
     // Sorted token ids allowed from state s (EOG included when the machine accepts there).
     void Mask(const ner::Machine & m, const ner::MState & s, const ner::UsedCounts * used, std::vector<int32_t> & out) const;
+    // The child of `node` (0 = root) reached by byte b, or 0 when there is none.
+    uint32_t Child(uint32_t node, uint8_t b) const;
+    // Some token strictly below `node` (its text continuing past the node's bytes) whose
+    // remaining bytes the machine accepts from s.
+    bool AnyBelow(uint32_t node, const ner::Machine & m, const ner::MState & s, const ner::UsedCounts * used) const;
     // Feeds one token's text; false when the machine rejects it.
     bool Feed(const ner::Machine & m, ner::MState & s, int32_t token, const ner::UsedCounts * used) const;
 };

@@ -182,6 +182,77 @@ public:
         return false;
     }
 
+    // The one code point that may follow s, or -1 when there is a choice (two or more code
+    // points, or the answer may end here) or nothing. Needs a whole-character state (rem == 0).
+    int64_t ForcedCodePoint(const MState & s, const UsedCounts * used) const {
+        if (s.rem != 0 || Accepting(s, used)) return -1;
+        int64_t found = -1;
+        auto consider = [&](uint32_t c) {
+            if (c == static_cast<uint32_t>(found)) return true;
+            MState t = s;
+            if (!Step(t, c, used)) return true;
+            if (found >= 0) return false;  // a second one: a choice
+            found = c;
+            return true;
+        };
+        std::vector<uint32_t> cands;  // likely ones first, so a choice is seen early
+        Candidates(s, cands);
+        for (uint32_t c : cands) if (!consider(c)) return -1;
+        // Candidates is a superset for non-ASCII only; ASCII is checked exhaustively.
+        for (uint32_t c = 1; c < 0x80; ++c) if (!consider(c)) return -1;
+        return found;
+    }
+
+    // The bytes every continuation of s starts with, whole code points only, up to `max` bytes;
+    // counted items completed on the way are counted in a copy of `used`.
+    void ForcedBytes(MState s, const UsedCounts * used, std::string & out, size_t max) const {
+        out.clear();
+        UsedCounts local;
+        bool copied = false;
+        while (out.size() < max) {
+            int64_t c = ForcedCodePoint(s, used);
+            if (c < 0) return;
+            const int32_t before = s.n;
+            Step(s, static_cast<uint32_t>(c), used);
+            if (CountsItems() && s.n != before && s.kLab >= 0) {
+                if (!copied) { if (used) local = *used; used = &local; copied = true; }
+                ++local.counts[{s.kLab, s.kSam, s.kLen}];
+            }
+            AppendUtf8(out, static_cast<uint32_t>(c));
+        }
+    }
+
+    // Only end-of-generation may follow s (the answer is complete and cannot go on).
+    bool MustEnd(const MState & s, const UsedCounts * used) const {
+        if (s.rem != 0 || !Accepting(s, used)) return false;
+        std::vector<uint32_t> cands;
+        Candidates(s, cands);
+        for (uint32_t c = 1; c < 0x80; ++c) cands.push_back(c);
+        for (uint32_t c : cands) {
+            MState t = s;
+            if (Step(t, c, used)) return false;
+        }
+        return true;
+    }
+
+    static void AppendUtf8(std::string & out, uint32_t c) {
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else if (c < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        } else if (c < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        }
+    }
+
     // One byte of a token's text (llama.cpp's decode rules).
     bool StepByte(MState & s, uint8_t b, const UsedCounts * used) const {
         if (s.rem > 0) {

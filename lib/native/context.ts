@@ -2,7 +2,7 @@ import { loadBinding } from './binding.ts';
 import { MfnerError, nativeCall, nativeCallSync } from './errors.ts';
 import type { Model } from './model.ts';
 import { defaultThreads } from './threads.ts';
-import type { FinishReason, NativeConstraint, NativeContext, NativeContextOptions, NativeGenerateResult } from './types.ts';
+import type { FinishReason, JumpForward, NativeConstraint, NativeContext, NativeContextOptions, NativeGenerateResult } from './types.ts';
 
 export interface ContextOptions extends NativeContextOptions {}
 
@@ -22,6 +22,12 @@ export interface GenerateOptions {
    * constraint allows (before temperature): the basis for entity confidence.
    */
   logprobs?: boolean;
+  /**
+   * Text a format constraint forces (`Answer: `, JSON punctuation, copied input) is fed without
+   * sampling: `true` (default) / `'force'`, `'verify'` (fed as a draft, only tokens the sampler
+   * picks anyway are kept: the same answers as `false`), `false`. GBNF grammars force nothing.
+   */
+  jumpForward?: JumpForward;
   /** For string prompts: add BOS as the model asks (default true). */
   addSpecial?: boolean;
   /** One constraint for every prompt, or one (or null) per prompt. */
@@ -100,6 +106,7 @@ export class Context {
       seed: options.seed ?? 0,
       ignoreEos: options.ignoreEos ?? false,
       logprobs: options.logprobs ?? false,
+      jumpForward: options.jumpForward ?? true,
     };
     const onAbort = () => this.native.abort();
     signal?.addEventListener('abort', onAbort, { once: true });

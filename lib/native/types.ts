@@ -58,13 +58,31 @@ export interface NativeGenerateOptions {
   seed?: number;
   ignoreEos?: boolean;
   logprobs?: boolean;
+  jumpForward?: JumpForward;
 }
+
+/**
+ * Jump-forward over text a format constraint forces (docs/decoding.md): `true`/`'force'` feeds
+ * its tokens without sampling (logprob 0), `'verify'` feeds them as a draft and keeps only those
+ * the sampler picks anyway (the same tokens as `false`), `false` samples every token.
+ */
+export type JumpForward = boolean | 'force' | 'verify';
 
 export type FinishReason = 'eog' | 'length' | 'aborted';
 
 export interface NativeGenerateResult {
   sequences: { tokens: Int32Array; logprobs?: Float32Array; finishReason: FinishReason }[];
-  timings: { promptTokens: number; promptMs: number; generatedTokens: number; generateMs: number; decodeCalls: number };
+  timings: {
+    promptTokens: number;
+    promptMs: number;
+    generatedTokens: number;
+    generateMs: number;
+    decodeCalls: number;
+    /** Tokens of the answers that got no sampling step of their own (jump-forward). */
+    forcedTokens: number;
+    /** Verify: draft tokens fed but not kept (the sampler picked another token). */
+    draftRejected: number;
+  };
   aborted: boolean;
 }
 
@@ -96,6 +114,11 @@ export type NativeConstraintSpec = Record<string, unknown> & { kind: 'list' | 'b
 export interface NativeFormatConstraint extends NativeConstraint {
   /** Tokens allowed after `tokens` (EOG included where the answer may end); null if `tokens` do not fit. */
   allowed(tokens: Int32Array): Int32Array | null;
+  /**
+   * After `tokens` (null if they do not fit): the bytes every valid continuation starts with, the
+   * tokens jump-forward feeds for them, and whether only end-of-generation may follow.
+   */
+  forced(tokens: Int32Array): { bytes: Buffer; tokens: Int32Array; end: boolean } | null;
   info(): { buildMs: number };
 }
 
