@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerBench } from './bench.ts';
 import { register as registerCorpus } from './corpus.ts';
 import { register as registerFormats } from './formats.ts';
 import { register as registerMetrics } from './metrics.ts';
@@ -19,6 +20,7 @@ const registrations: Array<(program: Command) => void> = [
   registerPipeline,
   registerTrain,
   registerQueue,
+  registerBench,
 ];
 
 export function registerCommands(program: Command): void {
