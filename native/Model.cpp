@@ -1,5 +1,6 @@
 #include "Model.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -89,6 +90,7 @@ Napi::Object ModelWrap::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod<&ModelWrap::TokenPieces>("tokenPieces"),
         InstanceMethod<&ModelWrap::RenderChat>("renderChat"),
         InstanceMethod<&ModelWrap::LoadAdapter>("loadAdapter"),
+        InstanceMethod<&ModelWrap::UnloadAdapter>("unloadAdapter"),
         InstanceMethod<&ModelWrap::Dispose>("dispose"),
     });
     constructor = Napi::Persistent(func);
@@ -108,7 +110,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<ModelWr
 ModelWrap::~ModelWrap() { FreeNow(); }
 
 void ModelWrap::FreeNow() {
-    for (auto * a : adapters_) llama_adapter_lora_free(a);
+    for (auto * a : adapters_) if (a) llama_adapter_lora_free(a);
     adapters_.clear();
     if (model_) {
         llama_model_free(model_);
@@ -325,6 +327,19 @@ Napi::Value ModelWrap::LoadAdapter(const Napi::CallbackInfo & info) {
     if (!a) Throw(env, "ERR_ADAPTER_LOAD", "llama.cpp could not load the LoRA adapter (not an adapter, or made for another model): " + path);
     adapters_.push_back(a);
     return Napi::Number::New(env, static_cast<double>(adapters_.size() - 1));
+}
+
+// unloadAdapter(id): frees an adapter no context applies any more (the TS layer checks that).
+Napi::Value ModelWrap::UnloadAdapter(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Require(env);
+    double id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    if (!(id >= 0 && id < adapters_.size()) || id != std::floor(id) || !adapters_[static_cast<size_t>(id)]) {
+        Throw(env, "ERR_INVALID_ARG", "no such adapter on this model");
+    }
+    llama_adapter_lora_free(adapters_[static_cast<size_t>(id)]);
+    adapters_[static_cast<size_t>(id)] = nullptr;
+    return env.Undefined();
 }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo & info) {

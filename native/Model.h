@@ -45,6 +45,7 @@ private:
     Napi::Value TokenPieces(const Napi::CallbackInfo & info);
     Napi::Value RenderChat(const Napi::CallbackInfo & info);
     Napi::Value LoadAdapter(const Napi::CallbackInfo & info);
+    Napi::Value UnloadAdapter(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     void FreeNow();
 

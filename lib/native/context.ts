@@ -56,6 +56,7 @@ export class Context {
   private tail: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private disposing: Promise<void> | undefined;
+  private adapterPaths: readonly string[] = [];
 
   private constructor(
     readonly model: Model,
@@ -80,9 +81,15 @@ export class Context {
       if (this.disposed) throw new MfnerError('ERR_DISPOSED', 'context is disposed');
       const list = adapters.map((a) => ({ id: this.model.adapterId(a.path), scale: a.scale ?? 1 }));
       nativeCallSync(() => this.native.setAdapters(list));
+      this.adapterPaths = adapters.map((a) => a.path);
     });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** @internal whether this live context applies the adapter loaded from `path`. */
+  appliesAdapter(path: string): boolean {
+    return !this.disposed && this.adapterPaths.includes(path);
   }
 
   generate(prompts: readonly Prompt[], options: GenerateOptions = {}): Promise<GenerateResult> {

@@ -82,6 +82,21 @@ export class Model {
     return id;
   }
 
+  /**
+   * Frees a LoRA adapter loaded for `path` once no live context applies it (dev evaluations load
+   * a new adapter file each time; without this each would stay in memory until dispose).
+   */
+  releaseAdapter(path: string): void {
+    this.assertLive();
+    const id = this.adapterIds.get(path);
+    if (id === undefined) return;
+    for (const c of this.contexts) {
+      if (c.appliesAdapter(path)) throw new MfnerError('ERR_BUSY', 'the adapter is applied by a live context; dispose it first');
+    }
+    nativeCallSync(() => this.native.unloadAdapter(id));
+    this.adapterIds.delete(path);
+  }
+
   async createContext(options: ContextOptions = {}): Promise<Context> {
     this.assertLive();
     const context = Context.create(this, options, () => this.contexts.delete(context));

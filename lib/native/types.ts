@@ -39,6 +39,7 @@ export interface NativeModel {
   tokenPieces(tokens: Int32Array | readonly number[], options?: { special?: boolean }): Buffer[];
   renderChat(messages: readonly NativeChatMessage[], options?: { addGenerationPrompt?: boolean; template?: string; date?: string }): string;
   loadAdapter(path: string): number;
+  unloadAdapter(id: number): void;
   dispose(): void;
 }
 

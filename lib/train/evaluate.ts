@@ -81,8 +81,8 @@ export function devEvaluator(examples: readonly DevExample[], options: DevGenera
   return async (trainer: Trainer) => {
     const chatTemplate = generation.chatTemplate ?? trainer.options.chatTemplate;
     let dir: string | undefined;
+    let adapter: string | undefined;
     try {
-      let adapter: string | undefined;
       if (trainer.method === 'lora') {
         dir = mkdtempSync(path.join(os.tmpdir(), 'mfner-dev-'));
         adapter = path.join(dir, 'adapter.gguf');
@@ -92,6 +92,7 @@ export function devEvaluator(examples: readonly DevExample[], options: DevGenera
       onScore?.(score);
       return score.f1;
     } finally {
+      if (adapter) trainer.model.releaseAdapter(adapter);
       if (dir) rmSync(dir, { recursive: true, force: true });
     }
   };

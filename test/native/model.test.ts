@@ -102,3 +102,15 @@ test('loading the library without a built addon names the command that builds it
   t.regex(r.stdout, /npm rebuild mfner/);
   t.regex(r.stdout, /npm install-scripts approve mfner/);
 });
+
+test('a LoRA adapter file that is not an adapter is a coded error; release refuses while applied', async (t) => {
+  const model = await Model.load(await madeModelPath('qwen2', 'tiny'));
+  const ctx = await model.createContext({ contextSize: 256, threads: THREADS });
+  const dir = tempDir();
+  writeFileSync(path.join(dir, 'bad.gguf'), 'nope');
+  await t.throwsAsync(ctx.setAdapters([{ path: path.join(dir, 'bad.gguf') }]), { code: 'ERR_NOT_GGUF' } as never);
+  // A whole model is a GGUF but not an adapter: llama.cpp refuses it, mfner reports it.
+  await t.throwsAsync(ctx.setAdapters([{ path: await madeModelPath('qwen2', 'tiny') }]), { code: 'ERR_ADAPTER_LOAD' } as never);
+  t.notThrows(() => model.releaseAdapter('/never/loaded.gguf'));
+  await model.dispose();
+});

@@ -61,6 +61,17 @@ test('LoRA on stories260K: a new adapter changes nothing; a saved adapter reload
     } finally {
       reloaded.dispose();
     }
+    // The adapter through llama.cpp's standard loader into an inference context.
+    const ctx = await model.createContext({ contextSize: 128, threads: 1 });
+    const before = await ctx.generate(['Tom saw a'], { maxTokens: 4 });
+    await ctx.setAdapters([{ path: file }]);
+    const after = await ctx.generate(['Tom saw a'], { maxTokens: 4 });
+    // The base model tells a story; with the adapter it answers in the trained form "<thing>."
+    t.true(things.some((x) => after.sequences[0].text.trim() === `${x}.`), 'the applied adapter gives a trained answer');
+    t.notDeepEqual([...after.sequences[0].tokens], [...before.sequences[0].tokens]);
+    t.throws(() => model.releaseAdapter(file), { code: 'ERR_BUSY' } as never);
+    await ctx.dispose();
+    t.notThrows(() => model.releaseAdapter(file));
   } finally {
     trainer.dispose();
     await model.dispose();
