@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include "PromiseWorker.h"
 #include "chat.h"
 #include "util.h"
 
@@ -29,56 +30,39 @@ void CheckGgufFile(const std::string & path) {
 
 }  // namespace
 
-class LoadModelWorker : public Napi::AsyncWorker {
+class LoadModelWorker : public PromiseWorker {
 public:
-    LoadModelWorker(ModelWrap * model, Napi::Promise::Deferred deferred)
-        : Napi::AsyncWorker(model->Env()), model_(model), deferred_(deferred) {
-        model_->Ref();
-    }
-    ~LoadModelWorker() override { model_->Unref(); }
+    explicit LoadModelWorker(ModelWrap * model)
+        : PromiseWorker(model->Env(), model->Value(), "ERR_MODEL_LOAD", "model load failed"), model_(model) {}
 
-    void Execute() override {
-        try {
-            CheckGgufFile(model_->path_);
-            llama_model_params params = llama_model_default_params();
-            params.n_gpu_layers = model_->options_.gpuLayers;
-            params.vocab_only = model_->options_.vocabOnly;
-            if (!model_->options_.useMmap) params.load_mode = LLAMA_LOAD_MODE_NONE;
-            loaded_ = llama_model_load_from_file(model_->path_.c_str(), params);
-            if (!loaded_) {
-                throw CodedError("ERR_MODEL_LOAD", "llama.cpp could not load the model (truncated, corrupt or unsupported GGUF): " + model_->path_);
-            }
-        } catch (const CodedError & e) {
-            code_ = e.code();
-            SetError(e.what());
-        } catch (const std::exception & e) {
-            code_ = "ERR_MODEL_LOAD";
-            SetError(std::string("model load failed: ") + e.what());
+protected:
+    void Run() override {
+        CheckGgufFile(model_->path_);
+        llama_model_params params = llama_model_default_params();
+        params.n_gpu_layers = model_->options_.gpuLayers;
+        params.vocab_only = model_->options_.vocabOnly;
+        if (!model_->options_.useMmap) params.load_mode = LLAMA_LOAD_MODE_NONE;
+        loaded_ = llama_model_load_from_file(model_->path_.c_str(), params);
+        if (!loaded_) {
+            throw CodedError("ERR_MODEL_LOAD", "llama.cpp could not load the model (truncated, corrupt or unsupported GGUF): " + model_->path_);
         }
     }
 
-    void OnOK() override {
-        model_->loading_ = false;
+    void Settled() override { model_->loading_ = false; }
+
+    Napi::Value Result(Napi::Env) override {
         if (model_->disposed_) {  // disposed while loading: drop the result
             llama_model_free(loaded_);
-            RejectCoded(deferred_, "ERR_DISPOSED", "model was disposed while loading");
-            return;
+            throw CodedError("ERR_DISPOSED", "model was disposed while loading");
         }
         model_->model_ = loaded_;
         model_->vocab_ = llama_model_get_vocab(loaded_);
-        deferred_.Resolve(model_->Value());
-    }
-
-    void OnError(const Napi::Error & err) override {
-        model_->loading_ = false;
-        RejectCoded(deferred_, code_, err.Message());
+        return model_->Value();
     }
 
 private:
     ModelWrap * model_;
-    Napi::Promise::Deferred deferred_;
     llama_model * loaded_ = nullptr;
-    std::string code_ = "ERR_MODEL_LOAD";
 };
 
 Napi::Object ModelWrap::Init(Napi::Env env, Napi::Object exports) {
@@ -133,10 +117,8 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (model_ || loading_) Throw(env, "ERR_INVALID_STATE", "model is already loaded or loading");
     if (disposed_) Throw(env, "ERR_DISPOSED", "model is disposed");
-    auto deferred = Napi::Promise::Deferred::New(env);
     loading_ = true;
-    (new LoadModelWorker(this, deferred))->Queue();
-    return deferred.Promise();
+    return (new LoadModelWorker(this))->Start();
 }
 
 Napi::Value ModelWrap::Metadata(const Napi::CallbackInfo & info) {

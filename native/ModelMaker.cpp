@@ -10,6 +10,7 @@
 
 #include "ggml.h"
 #include "gguf.h"
+#include "PromiseWorker.h"
 #include "util.h"
 
 namespace mfner {
@@ -167,6 +168,11 @@ MakeResult WriteModel(const ModelSpec & spec) {
     // billion-parameter model never sits in memory at once.
     // A private temporary name: several processes may make the same cached model at once.
     const std::string tmp = spec.out + "." + std::to_string(static_cast<unsigned long long>(std::random_device{}())) + ".partial";
+    struct RemoveUnlessKept {
+        const std::string & path;
+        bool keep = false;
+        ~RemoveUnlessKept() { if (!keep) std::remove(path.c_str()); }
+    } partial{tmp};
     std::unique_ptr<FILE, FileDeleter> f(std::fopen(tmp.c_str(), "wb"));
     if (!f) throw CodedError("ERR_IO", "cannot write " + tmp);
     if (!gguf_write_to_file_ptr(out.get(), f.get(), /*only_meta =*/true)) throw CodedError("ERR_IO", "cannot write GGUF metadata to " + tmp);
@@ -196,42 +202,29 @@ MakeResult WriteModel(const ModelSpec & spec) {
     }
     if (std::fclose(f.release()) != 0) throw CodedError("ERR_IO", "cannot close " + tmp);
     if (std::rename(tmp.c_str(), spec.out.c_str()) != 0) throw CodedError("ERR_IO", "cannot rename " + tmp + " to " + spec.out);
+    partial.keep = true;
     return result;
 }
 
-class MakeModelWorker : public Napi::AsyncWorker {
+class MakeModelWorker : public PromiseWorker {
 public:
-    MakeModelWorker(Napi::Env env, ModelSpec spec, Napi::Promise::Deferred deferred)
-        : Napi::AsyncWorker(env), spec_(std::move(spec)), deferred_(deferred) {}
+    MakeModelWorker(Napi::Env env, Napi::Object spec, ModelSpec parsed)
+        : PromiseWorker(env, spec, "ERR_MAKE_MODEL", "model maker failed"), spec_(std::move(parsed)) {}
 
-    void Execute() override {
-        try {
-            result_ = WriteModel(spec_);
-        } catch (const CodedError & e) {
-            code_ = e.code();
-            SetError(e.what());
-        } catch (const std::exception & e) {
-            SetError(e.what());
-        }
-    }
-    void OnOK() override {
-        Napi::Env env = Env();
+protected:
+    void Run() override { result_ = WriteModel(spec_); }
+    Napi::Value Result(Napi::Env env) override {
         Napi::Object o = Napi::Object::New(env);
         o.Set("path", Napi::String::New(env, spec_.out));
         o.Set("parameterCount", Napi::Number::New(env, static_cast<double>(result_.parameters)));
         o.Set("tensorCount", Napi::Number::New(env, static_cast<double>(result_.tensors)));
         o.Set("dataBytes", Napi::Number::New(env, static_cast<double>(result_.bytes)));
-        deferred_.Resolve(o);
-    }
-    void OnError(const Napi::Error & err) override {
-        RejectCoded(deferred_, code_, err.Message());
+        return o;
     }
 
 private:
     ModelSpec spec_;
-    Napi::Promise::Deferred deferred_;
     MakeResult result_;
-    std::string code_ = "ERR_MAKE_MODEL";
 };
 
 }  // namespace
@@ -264,9 +257,7 @@ Napi::Value MakeModel(const Napi::CallbackInfo & info) {
     s.tiedEmbeddings = OptBool(o, "tiedEmbeddings", true);
     s.f16 = OptString(o, "weightType", "f16") != "f32";
     s.seed = static_cast<uint64_t>(OptNumber(o, "seed", 42));
-    auto deferred = Napi::Promise::Deferred::New(env);
-    (new MakeModelWorker(env, std::move(s), deferred))->Queue();
-    return deferred.Promise();
+    return (new MakeModelWorker(env, o, std::move(s)))->Start();
 }
 
 }  // namespace mfner

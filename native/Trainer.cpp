@@ -18,6 +18,7 @@
 #include "ggml.h"
 #include "gguf.h"
 #include "Model.h"
+#include "PromiseWorker.h"
 #include "util.h"
 
 namespace mfner {
@@ -87,29 +88,15 @@ struct StepRequest {
     float lr = 0;
 };
 
-class TrainStepWorker : public Napi::AsyncWorker {
+class TrainStepWorker : public PromiseWorker {
 public:
-    TrainStepWorker(TrainerWrap * owner, StepRequest req, Napi::Promise::Deferred deferred)
-        : Napi::AsyncWorker(owner->Env()), owner_(owner), req_(std::move(req)), deferred_(deferred) {
-        owner_->Ref();
-    }
-    ~TrainStepWorker() override { owner_->Unref(); }
+    TrainStepWorker(TrainerWrap * owner, StepRequest req)
+        : PromiseWorker(owner->Env(), owner->Value(), "ERR_TRAIN", "training step failed"), owner_(owner), req_(std::move(req)) {}
 
-    void Execute() override {
-        try {
-            Run();
-        } catch (const CodedError & e) {
-            code_ = e.code();
-            SetError(e.what());
-        } catch (const std::exception & e) {
-            code_ = "ERR_TRAIN";
-            SetError(std::string("training step failed: ") + e.what());
-        }
-    }
+protected:
+    void Settled() override { owner_->busy_ = false; }
 
-    void OnOK() override {
-        owner_->busy_ = false;
-        Napi::Env env = Env();
+    Napi::Value Result(Napi::Env env) override {
         Napi::Object out = Napi::Object::New(env);
         out.Set("loss", Napi::Number::New(env, loss_));
         out.Set("ms", Napi::Number::New(env, ms_));
@@ -119,12 +106,7 @@ public:
             std::memcpy(arr.Data(), nll_.data(), nll_.size() * sizeof(float));
             out.Set("rowNll", arr);
         }
-        deferred_.Resolve(out);
-    }
-
-    void OnError(const Napi::Error & err) override {
-        owner_->busy_ = false;
-        RejectCoded(deferred_, code_, err.Message());
+        return out;
     }
 
 private:
@@ -146,7 +128,7 @@ private:
         }
     }
 
-    void Run() {
+    void Run() override {
         auto t0 = std::chrono::steady_clock::now();
         const int32_t n = static_cast<int32_t>(req_.tokens.size());
         llama_batch batch = llama_batch_init(n, 0, 1);
@@ -184,8 +166,6 @@ private:
 
     TrainerWrap * owner_;
     StepRequest req_;
-    Napi::Promise::Deferred deferred_;
-    std::string code_ = "ERR_TRAIN";
     float loss_ = 0;
     double ms_ = 0;
     std::vector<float> nll_;
@@ -453,10 +433,8 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo & info) {
     req.rowNll = OptBool(o, "rowNll", false);
     req.lr = static_cast<float>(OptNumber(o, "lr", 0));
     if (req.apply && !req.backward) Throw(env, "ERR_INVALID_ARG", "apply needs backward");
-    auto deferred = Napi::Promise::Deferred::New(env);
     busy_ = true;
-    (new TrainStepWorker(this, std::move(req), deferred))->Queue();
-    return deferred.Promise();
+    return (new TrainStepWorker(this, std::move(req)))->Start();
 }
 
 Napi::Value TrainerWrap::Info(const Napi::CallbackInfo & info) {
@@ -520,45 +498,24 @@ Napi::Value TrainerWrap::SetTensor(const Napi::CallbackInfo & info) {
 // Saving and loading run on a worker thread (a full model's weights and AdamW moments are
 // gigabytes): the trainer is busy meanwhile, so no step can change the tensors being written.
 
-class TrainerTaskWorker : public Napi::AsyncWorker {
+class TrainerTaskWorker : public PromiseWorker {
 public:
-    TrainerTaskWorker(TrainerWrap * owner, std::function<void()> task, Napi::Promise::Deferred deferred)
-        : Napi::AsyncWorker(owner->Env()), owner_(owner), task_(std::move(task)), deferred_(deferred) {
-        owner_->Ref();
-    }
-    ~TrainerTaskWorker() override { owner_->Unref(); }
-    void Execute() override {
-        try {
-            task_();
-        } catch (const CodedError & e) {
-            code_ = e.code();
-            SetError(e.what());
-        } catch (const std::exception & e) {
-            code_ = "ERR_WRITE";
-            SetError(e.what());
-        }
-    }
-    void OnOK() override {
-        owner_->busy_ = false;
-        deferred_.Resolve(Env().Undefined());
-    }
-    void OnError(const Napi::Error & err) override {
-        owner_->busy_ = false;
-        RejectCoded(deferred_, code_, err.Message());
-    }
+    TrainerTaskWorker(TrainerWrap * owner, std::function<void()> task)
+        : PromiseWorker(owner->Env(), owner->Value(), "ERR_WRITE", ""), owner_(owner), task_(std::move(task)) {}
+
+protected:
+    void Run() override { task_(); }
+    void Settled() override { owner_->busy_ = false; }
+    Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
 private:
     TrainerWrap * owner_;
     std::function<void()> task_;
-    Napi::Promise::Deferred deferred_;
-    std::string code_ = "ERR_WRITE";
 };
 
 Napi::Value TrainerWrap::RunTask(Napi::Env env, std::function<void()> task) {
-    auto deferred = Napi::Promise::Deferred::New(env);
     busy_ = true;
-    (new TrainerTaskWorker(this, std::move(task), deferred))->Queue();
-    return deferred.Promise();
+    return (new TrainerTaskWorker(this, std::move(task)))->Start();
 }
 
 // saveAdapter(path) -> Promise: a GGUF LoRA adapter that llama.cpp's standard loader reads.
