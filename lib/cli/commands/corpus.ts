@@ -29,6 +29,10 @@ export function register(program: Command): void {
     .option('--root <dir>', 'corpora root (default: $MFNER_CORPORA or ../shared/corpora)')
     .option('--genia-coordination <mode>', 'drop or keep coordinated GENIA members', 'drop')
     .option('--json', 'print JSON instead of a table')
+    .addHelpText('after', `
+Examples:
+  mfner corpus stats
+  mfner corpus stats --dataset GENIA,NCBI-disease --json`)
     .action(async (opts: { dataset?: string; root?: string; geniaCoordination: string; json?: boolean }) => {
       const names = opts.dataset ? parseList(opts.dataset) : [...DATASET_NAMES];
       const rows: (DatasetStats | { dataset: string; error: string })[] = [];
@@ -61,6 +65,13 @@ export function register(program: Command): void {
     .option('--genia-coordination <mode>', 'drop or keep coordinated GENIA members', 'drop')
     .option('--lenient', 'skip malformed records (counted on stderr) instead of failing')
     .option('--out <file>', 'write here instead of stdout')
+    .addHelpText('after', `
+Each line is one chat example: {"id", "format", "types", "text", "entities" (code-point spans), "messages"};
+mfner train --data and mfner loss --in read it, mfner score --gold and mfner extract --in too.
+
+Examples:
+  mfner corpus sample --dataset NCBI-disease --config only:multi_term --split train --cap 16 --out train.jsonl
+  mfner corpus sample --dataset GENIA --config 7best --split test --draw 2 --out genia-test.jsonl`)
     .action(
       async (opts: {
         dataset: string;
