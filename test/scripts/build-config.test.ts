@@ -24,3 +24,18 @@ test('MFNER_CUDA forces either way', (t) => {
   t.is(parseCudaSetting(''), undefined);
   t.throws(() => parseCudaSetting('maybe'), { message: /MFNER_CUDA must be/ });
 });
+
+test('a missing cmake, compiler or git is named with the command that installs it', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const root = path.resolve(import.meta.dirname, '../..');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', "import('./scripts/lib/build.mjs').then((m) => m.checkTools()).catch((e) => { console.log(e.message); })"], {
+    cwd: root,
+    env: { PATH: '/nonexistent' },
+    encoding: 'utf8',
+  });
+  t.regex(r.stdout, /missing:/);
+  t.regex(r.stdout, /cmake \(Debian\/Ubuntu: apt-get install cmake/);
+  t.regex(r.stdout, /a C\+\+17 compiler \(Debian\/Ubuntu: apt-get install g\+\+/);
+  t.regex(r.stdout, /git \(/);
+});
