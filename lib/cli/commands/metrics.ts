@@ -62,6 +62,13 @@ export function register(program: Command): void {
     .requiredOption('--pred <file>', 'predictions JSONL, same ids; an entity with "spans": [] is ungrounded and needs "text"')
     .addOption(new Option('--mode <mode>', 'matching mode').choices(['text', 'strict']).default('text'))
     .option('--json', 'print one JSON object')
+    .addHelpText('after', `
+The gold file can be mfner corpus sample's output and the prediction file mfner extract's
+(records are matched by id; a document without a record, or with an error record, has no prediction).
+
+Examples:
+  mfner score --gold test.jsonl --pred pred.jsonl
+  mfner score --gold test.jsonl --pred pred.jsonl --mode strict --json`)
     .action((opts: { gold: string; pred: string; mode: MatchMode; json?: boolean }) => {
       const gold = readGoldJsonl(opts.gold);
       const pred = readPredictionJsonl(opts.pred, gold);
@@ -80,10 +87,15 @@ export function register(program: Command): void {
     .option('--bootstrap-iterations <n>', 'paired bootstrap resamples', intOption('--bootstrap-iterations', 1), 1000)
     .option('--seed <n>', 'bootstrap seed', intOption('--seed', 0), 1)
     .option('--no-plots', 'skip the SVG plots')
+    .option('--json', 'print the files written as a JSON list')
+    .addHelpText('after', `
+Examples:
+  mfner report results/
+  mfner report study/ --mode strict --out study/report-strict --no-plots`)
     .action(
       async (
         dir: string,
-        opts: { out?: string; mode: MatchMode; table6Format: string; bootstrapIterations: number; seed: number; plots: boolean },
+        opts: { out?: string; mode: MatchMode; table6Format: string; bootstrapIterations: number; seed: number; plots: boolean; json?: boolean },
       ) => {
         const { files } = await writeReport(dir, {
           outDir: opts.out,
@@ -92,7 +104,8 @@ export function register(program: Command): void {
           bootstrap: { iterations: opts.bootstrapIterations, seed: opts.seed },
           plots: opts.plots,
         });
-        process.stdout.write(`${files.join('\n')}\n`);
+        if (opts.json) printJson(files);
+        else process.stdout.write(`${files.join('\n')}\n`);
       },
     );
 }
