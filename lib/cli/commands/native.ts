@@ -58,6 +58,10 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads', positiveInt)
     .option('--adapter <gguf>', 'LoRA adapter to apply')
     .option('--json', 'print one JSON object')
+    .addHelpText('after', `
+Examples:
+  mfner generate --model ../shared/models/stories260K.gguf --max-tokens 30
+  mfner generate --model qwen2.5-0.5b-instruct-f16.gguf --chat --prompt "Name three diseases." --json`)
     .action(async (opts: { model: string; prompt: string; chat?: boolean; maxTokens: number; temperature: number; seed?: number; threads?: number; adapter?: string; json?: boolean }) => {
       const m = await Model.load(opts.model);
       try {
@@ -108,6 +112,13 @@ export function register(program: Command): void {
     .option('--weight-type <t>', 'f16 or f32', 'f16')
     .option('--seed <n>', 'weights seed', positiveInt, 42)
     .option('--json', 'print one JSON object')
+    .addHelpText('after', `
+The weights are random: the model knows nothing, but it loads, tokenizes, chats, trains and
+decodes like the real one (full fine-tuning needs --weight-type f32).
+
+Examples:
+  mfner make-model --arch qwen2 --shape tiny --weight-type f32 --out tiny.gguf
+  mfner make-model --arch llama --shape tiny --out llama-tiny.gguf          # Llama-3 vocabulary, Llama-3.2 template`)
     .action(async (opts: { out: string; arch: string; shape: string; weightType: string; seed: number; json?: boolean }) => {
       if (opts.arch !== 'qwen2' && opts.arch !== 'llama') throw new MfnerError('ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${opts.arch}`);
       if (!(opts.shape in SHAPES)) throw new MfnerError('ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
