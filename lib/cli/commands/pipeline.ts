@@ -199,7 +199,12 @@ Example:
           root: opts.root,
           extract: { constraint: await constraintValue(opts.constraint), batchSize: opts.batch, maxTokens: opts.maxTokens, contextSize: opts.context, threads: opts.threads, signal },
           onNote: (n) => process.stderr.write(`mfner: note: ${n}\n`),
-          onProgress: (p) => progress.update(`eval: run ${p.run}/${p.runs} ${p.dataset} ${p.format} draw ${p.draw}, ${formatDuration(p.elapsedMs)}`),
+          // Called as each run starts: p.run - 1 runs are done, so the mean run time gives an ETA.
+          onProgress: (p) =>
+            progress.update(
+              `eval: run ${p.run}/${p.runs} ${p.dataset} ${p.format} draw ${p.draw}, ${formatDuration(p.elapsedMs)}` +
+                (p.run > 1 ? `, ETA ${formatDuration((p.elapsedMs / (p.run - 1)) * (p.runs - p.run + 1))}` : ''),
+            ),
         });
         progress.done();
         if (opts.json) printJson(runs.map((r) => r.summary));
