@@ -6,10 +6,19 @@
  * (loss, no backward) on the same trainer; ratios are train/forward time per token.
  * Each configuration runs in its own child process so its peak RSS is its own.
  *
- *   npx tsx bench/train.ts [--layers 2] [--steps 3] [--threads N] [--seq 256]
+ * PyTorch CPU reference (bench/train_reference.py): the same Qwen2 architecture, shape, layer
+ * count, sequence, labelled rows, LoRA rank/alpha/targets and AdamW, at the same thread count,
+ * run in the same invocation in alternating rounds (mfner, PyTorch, then PyTorch, mfner, ...)
+ * because these machines drift. Needs Debian's python3-torch with libopenblas0-openmp (without
+ * it torch uses a reference BLAS ~70x slower); the python is $MFNER_PYTHON, else the first of
+ * /usr/bin/python3, python3 that imports torch; without one the reference is skipped, saying so.
+ *
+ *   npx tsx bench/train.ts [--layers 2] [--steps 3] [--threads N] [--seq 256] [--rounds 2] [--no-reference]
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Model } from '../lib/native/index.ts';
 import { Trainer } from '../lib/train/index.ts';
@@ -24,7 +33,9 @@ const layers = Number(opt('layers', '2'));
 const steps = Number(opt('steps', '3'));
 const threads = Number(opt('threads', String(Math.min(os.availableParallelism(), 8))));
 const seq = Number(opt('seq', '256'));
+const rounds = Number(opt('rounds', '2'));
 
+interface RefRow { method: string; trainTokS: number; forwardTokS: number; msPerStep: number; peakMiB: number; trainable: number }
 interface Row { method: string; trainTokS: number; forwardTokS: number; ratio: number; peakMiB: number; trainable: number; msPerStep: number }
 
 async function child(method: 'lora' | 'full'): Promise<Row> {
@@ -69,15 +80,62 @@ async function child(method: 'lora' | 'full'): Promise<Row> {
 if (args[0] === '--child') {
   process.stdout.write(`${JSON.stringify(await child(args[1] as 'lora' | 'full'))}\n`);
 } else {
-  const rows: Row[] = [];
-  for (const method of ['lora', 'full']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', method, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (r.status !== 0) throw new Error(`${method} child failed (${r.status})`);
-    rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as Row);
+  const here = fileURLToPath(import.meta.url);
+  const reference = path.join(path.dirname(here), 'train_reference.py');
+  const findPython = (): { python?: string; why: string } => {
+    if (args.includes('--no-reference')) return { why: '--no-reference' };
+    const candidates = process.env.MFNER_PYTHON ? [process.env.MFNER_PYTHON] : ['/usr/bin/python3', 'python3'];
+    for (const c of candidates) {
+      if (c.startsWith('/') && !existsSync(c)) continue;
+      const r = spawnSync(c, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+      if (r.status === 0) return { python: c, why: `torch ${r.stdout.trim()}` };
+    }
+    return { why: `no python with torch among ${candidates.join(', ')} (apt-get install -y python3-torch libopenblas0-openmp, or set MFNER_PYTHON)` };
+  };
+  const { python, why } = findPython();
+  if (!python) console.log(`PyTorch reference skipped: ${why}`);
+  const runMfner = (method: string): Row => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', method, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`mfner ${method} child failed (${r.status})`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Row;
+  };
+  const runTorch = (method: string): RefRow => {
+    const r = spawnSync(python!, [reference, '--method', method, '--layers', String(layers), '--steps', String(steps), '--threads', String(threads), '--seq', String(seq), '--rank', '16', '--alpha', '32'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
+    });
+    if (r.status !== 0) throw new Error(`PyTorch ${method} reference failed (${r.status})`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as RefRow;
+  };
+  const mf: Record<string, Row[]> = { lora: [], full: [] };
+  const pt: Record<string, RefRow[]> = { lora: [], full: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const method of ['lora', 'full']) {
+      const order = python ? (round % 2 === 0 ? ['mfner', 'torch'] : ['torch', 'mfner']) : ['mfner'];
+      for (const side of order) {
+        if (side === 'mfner') mf[method].push(runMfner(method));
+        else pt[method].push(runTorch(method));
+        const last = side === 'mfner' ? mf[method].at(-1)! : pt[method].at(-1)!;
+        console.error(`round ${round + 1}/${rounds} ${method} ${side}: ${last.trainTokS.toFixed(1)} train tok/s, peak ${last.peakMiB.toFixed(0)} MiB`);
+      }
+    }
   }
-  console.log(`made Qwen2.5-0.5B shape with ${layers} layer(s) (width 896, 14/2 heads, FFN 4864, vocab 151936, tied, F32), sequence ${seq}, ${steps} steps, ${threads} threads, ${os.cpus()[0]?.model ?? 'cpu'}`);
-  console.log('| method | trainable params | train tok/s | forward-only tok/s | train/forward time | ms/step | peak RSS MiB |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.method} | ${r.trainable.toLocaleString('en-US')} | ${r.trainTokS.toFixed(0)} | ${r.forwardTokS.toFixed(0)} | ${r.ratio.toFixed(2)}x | ${r.msPerStep.toFixed(0)} | ${r.peakMiB.toFixed(0)} |`);
-  console.log(`full/LoRA step time: ${(rows[1].msPerStep / rows[0].msPerStep).toFixed(2)}x; full/LoRA peak memory: ${(rows[1].peakMiB / rows[0].peakMiB).toFixed(2)}x`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const max = (xs: number[]) => Math.max(...xs);
+  console.log(`made Qwen2.5-0.5B shape with ${layers} layer(s) on both sides (width 896, 14/2 heads, FFN 4864, vocab 151936, tied, F32), sequence ${seq}, ${steps} timed steps after one warm-up, ${threads} threads, ${rounds} alternating round(s), ${os.cpus()[0]?.model ?? 'cpu'}; reference: ${python ? `${python} (${why})` : 'skipped'}`);
+  console.log('| method | trainable params | mfner train tok/s | mfner forward-only tok/s | mfner ms/step | mfner peak RSS MiB | PyTorch train tok/s | PyTorch forward-only tok/s | PyTorch peak RSS MiB | mfner ÷ PyTorch train (per round) | memory mfner ÷ PyTorch |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const method of ['lora', 'full']) {
+    const m = mf[method];
+    const p = pt[method];
+    const cells = [method, m[0].trainable.toLocaleString('en-US'), mean(m.map((r) => r.trainTokS)).toFixed(1), mean(m.map((r) => r.forwardTokS)).toFixed(1), mean(m.map((r) => r.msPerStep)).toFixed(0), max(m.map((r) => r.peakMiB)).toFixed(0)];
+    if (p.length) {
+      const ratios = m.map((r, i) => r.trainTokS / p[i].trainTokS);
+      cells.push(mean(p.map((r) => r.trainTokS)).toFixed(1), mean(p.map((r) => r.forwardTokS)).toFixed(1), max(p.map((r) => r.peakMiB)).toFixed(0), `${(mean(m.map((r) => r.trainTokS)) / mean(p.map((r) => r.trainTokS))).toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(', ')})`, `${(max(m.map((r) => r.peakMiB)) / max(p.map((r) => r.peakMiB))).toFixed(2)}x`);
+      if (p[0].trainable !== m[0].trainable) console.log(`note: trainable parameters differ for ${method}: mfner ${m[0].trainable}, PyTorch ${p[0].trainable}`);
+    } else cells.push('–', '–', '–', '–', '–');
+    console.log(`| ${cells.join(' | ')} |`);
+  }
+  if (python) console.log('goal: mfner ÷ PyTorch train tok/s ≥ 1.5x');
 }
