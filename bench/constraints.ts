@@ -3,7 +3,7 @@
  * and what it does to decoding speed (with and without jump-forward), against llama.cpp's GBNF
  * for the same language, in one run. The logic lives in lib/decode/bench.ts (`mfner bench formats`).
  *
- *   npx tsx bench/constraints.ts [--shape qwen2.5-0.5b|tiny] [--threads 1] [--tokens 48] [--reps 2] [--gbnf-steps 24] [--json]
+ *   npx tsx bench/constraints.ts [--shape qwen2.5-0.5b|tiny] [--threads 1] [--tokens 48] [--reps 2] [--temperature 0] [--gbnf-steps 24] [--json]
  */
 import { parseArgs } from 'node:util';
 import { benchFormats, formatBenchTable } from '../lib/decode/bench.ts';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     tokens: { type: 'string', default: '48' },
     reps: { type: 'string', default: '2' },
+    temperature: { type: 'string', default: '0' },
     'gbnf-steps': { type: 'string', default: '24' },
     json: { type: 'boolean', default: false },
   },
@@ -24,6 +25,7 @@ const result = await benchFormats({
   threads: Number(values.threads),
   tokens: Number(values.tokens),
   reps: Number(values.reps),
+  temperature: Number(values.temperature),
   gbnfSteps: Number(values['gbnf-steps']),
   onRow: values.json ? undefined : (r) => process.stderr.write(`${r.format} done\n`),
 });

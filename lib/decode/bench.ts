@@ -2,7 +2,8 @@
  * The per-format decode benchmark behind bench/constraints.ts and `mfner bench formats`: mask time
  * per token with the Qwen2 152k vocabulary (format constraint vs llama.cpp's GBNF for the same
  * language), and decode tokens/s constrained ÷ unconstrained on a made model, with and without
- * jump-forward, 1 and 8 sequences, measured in the same run, runs interleaved.
+ * jump-forward, 1 and 8 sequences, measured in the same run, runs interleaved, every run decoding
+ * the same number of tokens per sequence (ignoreEos).
  */
 import { getFormat } from '../formats/index.ts';
 import { FORMAT_NAMES, type FormatName } from '../formats/types.ts';
@@ -21,6 +22,12 @@ export interface FormatBenchOptions {
   /** GBNF mask steps per format (slow; default 24). */
   gbnfSteps?: number;
   formats?: readonly FormatName[];
+  /**
+   * Sampling temperature of the decode runs (default 0, greedy). A model with random weights
+   * ends constrained answers early under greedy; sampling (e.g. 1) keeps them going, so the
+   * constrained runs measure live masks rather than finished answers.
+   */
+  temperature?: number;
   /** Skip the decode runs (mask figures only). */
   masksOnly?: boolean;
   onRow?: (row: FormatBenchRow) => void;
@@ -52,6 +59,7 @@ export interface FormatBenchResult {
   threads: number;
   tokens: number;
   reps: number;
+  temperature: number;
   rows: FormatBenchRow[];
 }
 
@@ -91,6 +99,7 @@ export async function benchFormats(options: FormatBenchOptions = {}): Promise<Fo
   const reps = options.reps ?? 2;
   const gbnfSteps = options.gbnfSteps ?? 24;
   const formats = options.formats ?? FORMAT_NAMES;
+  const temperature = options.temperature ?? 0;
 
   const vocabModel = await Model.load(await madeModelPath('qwen2', 'tiny'), { vocabOnly: true });
   const trieInfo = tokenTrie(vocabModel).info();
@@ -129,7 +138,10 @@ export async function benchFormats(options: FormatBenchOptions = {}): Promise<Fo
         for (let r = 0; r < reps; r++) {
           for (const [key, [n, constraint, jumpForward]] of Object.entries(runs) as [keyof typeof runs, (typeof runs)[keyof typeof runs]][]) {
             const prompts = Array.from({ length: n }, (_, i) => `Text: ${BENCH_SENTENCES[i % BENCH_SENTENCES.length]}\nAnswer:`);
-            const out = await ctx.generate(prompts, { maxTokens, constraint, jumpForward });
+            // ignoreEos: every run decodes maxTokens per sequence, so runs compare per-step cost at
+            // the same batch occupancy; a constrained sequence whose answer ended keeps stepping
+            // (its constraint sampler still runs on every step).
+            const out = await ctx.generate(prompts, { maxTokens, constraint, jumpForward, ignoreEos: true, temperature, seed: 7 + r });
             acc[key].ms += out.timings.generateMs;
             acc[key].tokens += out.timings.generatedTokens;
             acc[key].calls += out.timings.decodeCalls;
@@ -164,7 +176,7 @@ export async function benchFormats(options: FormatBenchOptions = {}): Promise<Fo
     await model?.dispose();
     await vocabModel.dispose();
   }
-  return { vocabulary: vocabModel.metadata.vocabularySize, trieNodes: trieInfo.nodes, trieBuildMs: trieInfo.buildMs, shape, threads, tokens: maxTokens, reps, rows };
+  return { vocabulary: vocabModel.metadata.vocabularySize, trieNodes: trieInfo.nodes, trieBuildMs: trieInfo.buildMs, shape, threads, tokens: maxTokens, reps, temperature, rows };
 }
 
 /** The result as one Markdown table (plus a header line and a footnote). */
@@ -184,7 +196,7 @@ export function formatBenchTable(result: FormatBenchResult): string {
   });
   const top = `Qwen2 vocabulary: ${result.vocabulary} tokens, trie ${result.trieNodes} nodes built in ${result.trieBuildMs.toFixed(0)} ms`;
   const foot = decode
-    ? `shape ${result.shape}, threads ${result.threads}, ${result.tokens} tokens per sequence, ${result.reps} interleaved runs; ÷ = constrained ÷ unconstrained tokens/s in this run; JF = jump-forward (forced tokens count as generated).`
+    ? `shape ${result.shape}, threads ${result.threads}, ${result.tokens} tokens per sequence, ${result.reps} interleaved runs, ${result.temperature > 0 ? `temperature ${result.temperature}` : 'greedy'}; ÷ = constrained ÷ unconstrained tokens/s in this run, every run ${result.tokens} tokens per sequence (ignoreEos); JF = jump-forward (forced tokens count as generated); calls/token = llama_decode calls per generated token (incl. the prompt's).`
     : 'mask figures only';
   return `${top}\n\n${head}\n${lines.join('\n')}\n\n${foot}\n`;
 }

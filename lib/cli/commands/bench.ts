@@ -31,11 +31,16 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads for decoding', positiveInt, 1)
     .option('--tokens <n>', 'tokens per sequence per run', positiveInt, 48)
     .option('--reps <n>', 'interleaved repetitions of each decode run', positiveInt, 2)
+    .option('--temperature <t>', 'sampling temperature of the decode runs (0 = greedy)', (v: string) => {
+      const t = Number(v);
+      if (!Number.isFinite(t) || t < 0) throw new InvalidArgumentError('expected a number >= 0');
+      return t;
+    }, 0)
     .option('--gbnf-steps <n>', 'GBNF mask steps per format (slow)', positiveInt, 24)
     .option('--formats <a,b>', 'only these formats')
     .option('--masks-only', 'mask figures only (no model to make or decode)')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { shape: string; threads: number; tokens: number; reps: number; gbnfSteps: number; formats?: string; masksOnly?: boolean; json?: boolean }) => {
+    .action(async (opts: { shape: string; threads: number; tokens: number; reps: number; temperature: number; gbnfSteps: number; formats?: string; masksOnly?: boolean; json?: boolean }) => {
       if (!(opts.shape in SHAPES)) throw new InvalidArgumentError(`unknown shape ${opts.shape}`);
       const formats = opts.formats ? parseList(opts.formats) : [...FORMAT_NAMES];
       for (const f of formats) if (!(FORMAT_NAMES as readonly string[]).includes(f)) throw new InvalidArgumentError(`unknown format ${f}`);
@@ -44,6 +49,7 @@ export function register(program: Command): void {
         threads: opts.threads,
         tokens: opts.tokens,
         reps: opts.reps,
+        temperature: opts.temperature,
         gbnfSteps: opts.gbnfSteps,
         formats: formats as FormatName[],
         masksOnly: opts.masksOnly ?? false,
