@@ -105,7 +105,7 @@ export function tokenizeExample(model: Model, example: TrainExample, options: { 
     return { tokens, scored, targets };
   }
   const prompt = model.tokenize(example.prompt, { addSpecial: true, parseSpecial: false });
-  const completion = model.tokenize(example.completion, { addSpecial: false, parseSpecial: false });
+  const completion = completionTokens(model, example.prompt, prompt, example.completion);
   const eos = model.metadata.eosToken;
   const addEos = (options.addEos ?? true) && eos !== null;
   const n = prompt.length + completion.length + (addEos ? 1 : 0);
@@ -116,6 +116,28 @@ export function tokenizeExample(model: Model, example: TrainExample, options: { 
   const scored = new Uint8Array(n);
   scored.fill(1, prompt.length);
   return { tokens, scored, targets: n - prompt.length };
+}
+
+/**
+ * The completion's tokens as they follow the prompt's. Tokenising the completion on its own is
+ * wrong for SentencePiece vocabularies: the tokenizer prefixes raw text with a dummy space, so
+ * " cat." became "▁" + "▁cat" + "." (a doubled space the model then learns to generate) where
+ * the joint text gives "▁cat" + ".". So the joint text is tokenised and, when it begins with the
+ * prompt's own tokens (what inference feeds), the rest is the completion. Otherwise (a token
+ * straddles the boundary) the completion is tokenised alone, minus a leading token that is
+ * nothing but the dummy-prefix space.
+ */
+function completionTokens(model: Model, promptText: string, prompt: Int32Array, completionText: string): Int32Array {
+  if (completionText === '') return new Int32Array(0);
+  const joint = model.tokenize(promptText + completionText, { addSpecial: true, parseSpecial: false });
+  if (joint.length > prompt.length && prompt.every((t, i) => joint[i] === t)) return joint.slice(prompt.length);
+  const alone = model.tokenize(completionText, { addSpecial: false, parseSpecial: false });
+  if (alone.length > 1) {
+    const pieces = model.tokenPieces(alone, { special: false });
+    const extra = pieces.reduce((a, p) => a + p.length, 0) - Buffer.byteLength(completionText);
+    if (extra > 0 && pieces[0].length === extra && /^ +$/u.test(pieces[0].toString('utf8'))) return alone.slice(1);
+  }
+  return alone;
 }
 
 /** A micro-batch: packed sequences (each with its own id, positions from 0) within one context. */

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { Model, madeModelPath } from '../../lib/native/index.ts';
 import { packExamples, tokenizeExample } from '../../lib/train/index.ts';
+import { sharedFile } from '../helpers/shared.ts';
 
 test('chat examples: only assistant target turns are scored, their end-of-turn token included', async (t) => {
   for (const arch of ['qwen2', 'llama'] as const) {
@@ -33,6 +34,27 @@ test('chat examples: only assistant target turns are scored, their end-of-turn t
     } finally {
       await model.dispose();
     }
+  }
+});
+
+test('raw pairs on a SentencePiece vocabulary: the completion is tokenised as it follows the prompt (no extra dummy-prefix space)', async (t) => {
+  const stories = sharedFile('models', 'stories260K.gguf');
+  if (stories.missing) return t.pass(stories.missing);
+  const model = await Model.load(stories.path);
+  try {
+    t.true(model.addsSpacePrefix, 'stories260K is a SentencePiece vocabulary');
+    const ex = tokenizeExample(model, { prompt: 'Tom saw a', completion: ' cat.' });
+    const joint = model.tokenize('Tom saw a cat.', { addSpecial: true });
+    t.deepEqual([...ex.tokens], [...joint, model.metadata.eosToken!], 'BOS + prompt + completion tokens are the joint text\'s, then EOS');
+    const completion = Array.from(ex.tokens).filter((_, i) => ex.scored[i]);
+    t.is(Buffer.concat(model.tokenPieces(completion.slice(0, -1))).toString(), ' cat.', 'the scored completion\'s pieces spell it, one leading space');
+    t.is(model.tokenPieces(completion.slice(0, 1))[0].toString(), ' c', 'no lone space token first');
+    t.deepEqual([...model.tokenize('Tom saw a', { addSpecial: true })], [...ex.tokens.subarray(0, ex.tokens.length - ex.targets)], 'the unscored part is what inference feeds for the prompt');
+    // a boundary inside a word: the joint text does not start with the prompt's tokens
+    const split = tokenizeExample(model, { prompt: 'Tom saw a c', completion: 'at.' }, { addEos: false });
+    t.is(model.detokenize(Array.from(split.tokens).filter((_, i) => split.scored[i])).trim(), 'at.');
+  } finally {
+    await model.dispose();
   }
 });
 

@@ -66,8 +66,9 @@ test('LoRA on stories260K: a new adapter changes nothing; a saved adapter reload
     const before = await ctx.generate(['Tom saw a'], { maxTokens: 4 });
     await ctx.setAdapters([{ path: file }]);
     const after = await ctx.generate(['Tom saw a'], { maxTokens: 4 });
-    // The base model tells a story; with the adapter it answers in the trained form "<thing>."
-    t.true(things.some((x) => after.sequences[0].text.trim() === `${x}.`), 'the applied adapter gives a trained answer');
+    // The base model tells a story; with the adapter it answers in the trained form " <thing>."
+    // (10 LoRA epochs do not teach the stop reliably: a 4th token may follow the answer)
+    t.true(things.some((x) => after.sequences[0].text.startsWith(` ${x}.`)), `the applied adapter gives a trained answer: ${JSON.stringify(after.sequences[0].text)}`);
     t.notDeepEqual([...after.sequences[0].tokens], [...before.sequences[0].tokens]);
     t.throws(() => model.releaseAdapter(file), { code: 'ERR_BUSY' } as never);
     await ctx.dispose();
