@@ -1,5 +1,5 @@
 /**
- * Tests of the training patches (native/patches/0001..0005) through the native Trainer, on narrow
+ * Tests of the training patches (native/patches/0001..0006) through the native Trainer, on narrow
  * F32 Qwen2-architecture models (real vocabulary, 2 layers unless said otherwise), one thread.
  */
 import test from 'ava';
@@ -128,6 +128,44 @@ test('0002: gradients accumulate across steps until reset, keyed by tensor', asy
     t.true(relDiff(g2, g1.map((v) => 2 * v)) < 1e-6);
     const g3 = await grad(trainer, input, 'blk.0.ffn_up.weight');
     t.true(relDiff(g3, g1) < 1e-6);
+  } finally {
+    trainer.dispose();
+    await model.dispose();
+  }
+});
+
+test('0006: AdamW keeps its moments between steps (weights in host memory, as with --gpu-layers 0 on a CUDA build)', async (t) => {
+  // On a CUDA build the moments used to live on the GPU while the step ran on the CPU beside its
+  // weight, so each step started from zero moments; here the second update must be Adam's.
+  const model = await Model.load(await madeF32Qwen('small', SMALL), { useMmap: false, gpuLayers: 0 });
+  const Trainer = trainerConstructor();
+  const lr = 1e-3;
+  const trainer = new Trainer(model.native, { method: 'full', contextSize: 64, threads: 1, lr, modelPath: model.path });
+  try {
+    const input = batch();
+    const checked = ['token_embd.weight', 'blk.0.attn_k.weight', 'blk.1.ffn_down.weight', 'output_norm.weight'];
+    const w0 = checked.map((n) => trainer.getTensor(n));
+    await trainer.step({ ...input, backward: true, apply: true, resetGrads: true });
+    const g1 = checked.map((n) => trainer.gradient(n)!);
+    const w1 = checked.map((n) => trainer.getTensor(n));
+    await trainer.step({ ...input, backward: true, apply: true, resetGrads: true });
+    const g2 = checked.map((n) => trainer.gradient(n)!);
+    const w2 = checked.map((n) => trainer.getTensor(n));
+    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+    checked.forEach((name, k) => {
+      const first = w1[k].map((v, i) => v - w0[k][i]);
+      const expectFirst = g1[k].map((g) => (g === 0 ? 0 : -lr * ((1 - b1) * g / (1 - b1)) / (Math.sqrt(((1 - b2) * g * g) / (1 - b2)) + eps)));
+      t.true(relDiff(first, expectFirst) < 1e-3, `${name}: first update`);
+      const second = w2[k].map((v, i) => v - w1[k][i]);
+      const adam = g2[k].map((g, i) => {
+        const m = b1 * (1 - b1) * g1[k][i] + (1 - b1) * g;
+        const v = b2 * (1 - b2) * g1[k][i] ** 2 + (1 - b2) * g * g;
+        return -lr * (m / (1 - b1 ** 2)) / (Math.sqrt(v / (1 - b2 ** 2)) + eps);
+      });
+      const fromZero = g2[k].map((g) => -lr * (((1 - b1) * g) / (1 - b1 ** 2)) / (Math.sqrt(((1 - b2) * g * g) / (1 - b2 ** 2)) + eps));
+      t.true(relDiff(second, adam) < 1e-3, `${name}: second update is Adam's (relative difference ${relDiff(second, adam)})`);
+      t.true(relDiff(second, fromZero) > 0.05, `${name}: and not an update from zero moments`);
+    });
   } finally {
     trainer.dispose();
     await model.dispose();
