@@ -12,6 +12,7 @@
 
 #include "Constraint.h"
 #include "Model.h"
+#include "PromiseWorker.h"
 #include "util.h"
 
 namespace mfner {
@@ -108,29 +109,19 @@ struct BatchGuard {
 
 }  // namespace
 
-class GenerateWorker : public Napi::AsyncWorker {
+class GenerateWorker : public PromiseWorker {
 public:
-    GenerateWorker(ContextWrap * owner, GenerateRequest request, std::vector<Napi::ObjectReference> keepAlive, Napi::Promise::Deferred deferred)
-        : Napi::AsyncWorker(owner->Env()), owner_(owner), req_(std::move(request)), keepAlive_(std::move(keepAlive)), deferred_(deferred) {
-        owner_->Ref();
-    }
-    ~GenerateWorker() override { owner_->Unref(); }
+    GenerateWorker(ContextWrap * owner, GenerateRequest request, std::vector<Napi::ObjectReference> keepAlive)
+        : PromiseWorker(owner->Env(), owner->Value(), "ERR_GENERATE", "generation failed"), owner_(owner), req_(std::move(request)),
+          keepAlive_(std::move(keepAlive)) {}
 
-    void Execute() override {
-        try {
-            Run();
-        } catch (const CodedError & e) {
-            code_ = e.code();
-            SetError(e.what());
-        } catch (const std::exception & e) {
-            code_ = "ERR_GENERATE";
-            SetError(std::string("generation failed: ") + e.what());
-        }
+protected:
+    void Settled() override {
+        owner_->busy_ = false;
+        if (owner_->disposeRequested_) owner_->FreeNow();
     }
 
-    void OnOK() override {
-        Napi::Env env = Env();
-        Finish();
+    Napi::Value Result(Napi::Env env) override {
         Napi::Object out = Napi::Object::New(env);
         Napi::Array seqs = Napi::Array::New(env, results_.size());
         for (size_t s = 0; s < results_.size(); ++s) {
@@ -157,20 +148,10 @@ public:
         timings.Set("draftRejected", Napi::Number::New(env, draftRejected_));
         out.Set("timings", timings);
         out.Set("aborted", Napi::Boolean::New(env, aborted_));
-        deferred_.Resolve(out);
-    }
-
-    void OnError(const Napi::Error & err) override {
-        Finish();
-        RejectCoded(deferred_, code_, err.Message());
+        return out;
     }
 
 private:
-    void Finish() {
-        owner_->busy_ = false;
-        if (owner_->disposeRequested_) owner_->FreeNow();
-    }
-
     bool AbortRequested() const { return owner_->abortRequested_.load(std::memory_order_relaxed); }
 
     // llama_decode with its return codes turned into coded errors; false when aborted.
@@ -259,7 +240,7 @@ private:
         for (size_t r = 0; r < rows.size(); ++r) accept(rows[r].first, picked[r], lps[r]);
     }
 
-    void Run() {
+    void Run() override {
         llama_context * ctx = owner_->ctx_;
         llama_memory_t mem = llama_get_memory(ctx);
         const llama_vocab * vocab = owner_->model_->Vocab();
@@ -449,10 +430,8 @@ private:
     ContextWrap * owner_;
     GenerateRequest req_;
     std::vector<Napi::ObjectReference> keepAlive_;  // constraint objects in use
-    Napi::Promise::Deferred deferred_;
     std::vector<SequenceResult> results_;
     std::vector<llama_token_data> candidates_;
-    std::string code_ = "ERR_GENERATE";
     bool aborted_ = false;
     double promptMs_ = 0, generateMs_ = 0;
     int64_t promptTokens_ = 0, generatedTokens_ = 0, decodeCalls_ = 0, forcedTokens_ = 0, draftRejected_ = 0;
@@ -617,11 +596,9 @@ Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
         }
     }
 
-    auto deferred = Napi::Promise::Deferred::New(env);
     busy_ = true;
     abortRequested_ = false;  // reset on the JS thread, so an abort() right after this call is kept
-    (new GenerateWorker(this, std::move(req), std::move(keepAlive), deferred))->Queue();
-    return deferred.Promise();
+    return (new GenerateWorker(this, std::move(req), std::move(keepAlive)))->Start();
 }
 
 // setAdapters([{ id, scale }]): the LoRA adapters (loaded on the model) this context applies.
