@@ -41,7 +41,7 @@ struct GenerateRequest {
     float topP = 1.0f;
     bool ignoreEos = false;
     bool logprobs = false;  // log-probability of each sampled token under the constraint
-    JumpMode jump = JumpMode::Force;  // forced text of format constraints (docs/decoding.md)
+    JumpMode jump = JumpMode::Verify;  // forced text of format constraints (docs/decoding.md)
     int32_t threads = 1;    // for the greedy argmax over many sequences
 };
 
@@ -544,7 +544,8 @@ Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
     req.logprobs = OptBool(opts, "logprobs", false);
     {
         Napi::Value j = opts.Get("jumpForward");
-        if (j.IsUndefined() || (j.IsBoolean() && j.As<Napi::Boolean>().Value())) req.jump = JumpMode::Force;
+        if (j.IsUndefined()) req.jump = JumpMode::Verify;  // as lib/native/context.ts
+        else if (j.IsBoolean() && j.As<Napi::Boolean>().Value()) req.jump = JumpMode::Force;
         else if (j.IsBoolean()) req.jump = JumpMode::Off;
         else if (j.IsString() && j.As<Napi::String>().Utf8Value() == "force") req.jump = JumpMode::Force;
         else if (j.IsString() && j.As<Napi::String>().Utf8Value() == "verify") req.jump = JumpMode::Verify;
