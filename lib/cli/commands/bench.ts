@@ -6,16 +6,11 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import { positiveInt } from '../options.ts';
 import { benchFormats, formatBenchTable } from '../../decode/bench.ts';
 import { FORMAT_NAMES, type FormatName } from '../../formats/types.ts';
 import { SHAPES, type MadeShape } from '../../native/index.ts';
 import { parseList, printJson } from '../util.ts';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 export function register(program: Command): void {
   // `mfner bench` itself (extract throughput) is the pipeline's; this adds `bench formats` to it.
@@ -28,15 +23,15 @@ export function register(program: Command): void {
     .command('formats')
     .description('per format: constraint mask µs/token (vs GBNF) and constrained ÷ unconstrained decode tokens/s on a made Qwen2 model')
     .option('--shape <name>', `made Qwen2 shape for the decode runs (${Object.keys(SHAPES).join(', ')})`, 'qwen2.5-0.5b')
-    .option('--threads <n>', 'CPU threads for decoding', positiveInt, 1)
-    .option('--tokens <n>', 'tokens per sequence per run', positiveInt, 48)
-    .option('--reps <n>', 'interleaved repetitions of each decode run', positiveInt, 2)
+    .option('--threads <n>', 'CPU threads for decoding', positiveInt('--threads'), 1)
+    .option('--tokens <n>', 'tokens per sequence per run', positiveInt('--tokens'), 48)
+    .option('--reps <n>', 'interleaved repetitions of each decode run', positiveInt('--reps'), 2)
     .option('--temperature <t>', 'sampling temperature of the decode runs (0 = greedy)', (v: string) => {
       const t = Number(v);
       if (!Number.isFinite(t) || t < 0) throw new InvalidArgumentError('expected a number >= 0');
       return t;
     }, 0)
-    .option('--gbnf-steps <n>', 'GBNF mask steps per format (slow)', positiveInt, 24)
+    .option('--gbnf-steps <n>', 'GBNF mask steps per format (slow)', positiveInt('--gbnf-steps'), 24)
     .option('--formats <a,b>', 'only these formats')
     .option('--masks-only', 'mask figures only (no model to make or decode)')
     .option('--json', 'print one JSON object')

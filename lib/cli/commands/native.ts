@@ -3,21 +3,9 @@
  * from the command line. `--json` prints one JSON object on stdout.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { MfnerError, Model, SHAPES, makeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
+import { nonNegativeNumber, positiveInt } from '../options.ts';
 import { printJson } from '../util.ts';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
-  return n;
-}
 
 export function register(program: Command): void {
   const model = program.command('model').description('inspect GGUF models');
@@ -52,10 +40,10 @@ export function register(program: Command): void {
     .requiredOption('--model <gguf>', 'model file')
     .option('--prompt <text>', 'prompt text', '')
     .option('--chat', 'wrap the prompt as one user turn with the model\'s chat template')
-    .option('--max-tokens <n>', 'tokens to generate at most', positiveInt, 64)
-    .option('--temperature <t>', 'sampling temperature (0 = greedy)', nonNegativeNumber, 0)
-    .option('--seed <n>', 'sampling seed', positiveInt)
-    .option('--threads <n>', 'CPU threads', positiveInt)
+    .option('--max-tokens <n>', 'tokens to generate at most', positiveInt('--max-tokens'), 64)
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', nonNegativeNumber('--temperature'), 0)
+    .option('--seed <n>', 'sampling seed', positiveInt('--seed'))
+    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
     .option('--adapter <gguf>', 'LoRA adapter to apply')
     .option('--json', 'print one JSON object')
     .addHelpText('after', `
@@ -110,7 +98,7 @@ Examples:
     .option('--arch <name>', 'qwen2 (Qwen2 vocabulary, Qwen2.5 template) or llama (Llama-3 vocabulary, Llama-3.2 template)', 'qwen2')
     .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')}`, 'tiny')
     .option('--weight-type <t>', 'f16 or f32', 'f16')
-    .option('--seed <n>', 'weights seed', positiveInt, 42)
+    .option('--seed <n>', 'weights seed', positiveInt('--seed'), 42)
     .option('--json', 'print one JSON object')
     .addHelpText('after', `
 The weights are random: the model knows nothing, but it loads, tokenizes, chats, trains and

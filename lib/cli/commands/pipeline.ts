@@ -3,7 +3,8 @@
  * results layout over sampled test sets) and `mfner reproduce` (the paper's protocol; `smoke`
  * runs the same code paths in minutes).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT, fail, interruptSignal, positiveInt } from '../options.ts';
 import { FORMAT_NAMES, type FormatName } from '../../formats/index.ts';
 import { DATASET_NAMES } from '../../corpus/registry.ts';
 import { runExtractJob } from '../../pipeline/jsonl-job.ts';
@@ -16,38 +17,7 @@ import { benchFormats, parseComponents, runComponent, writeBench, BENCH_DOCUMENT
 import { madeModelPath } from '../../native/index.ts';
 
 /** Exit codes: 0 done, 1 failure, 2 usage (bad or conflicting arguments), 130 interrupted. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return n;
-  };
-}
-
-function fail(exitCode: number, code: string, message: string): never {
-  process.stderr.write(`mfner: ${message} [${code}]\n`);
-  throw new CommanderError(exitCode, code, message);
-}
-
-/** An AbortSignal for SIGINT/SIGTERM; the second signal exits at once. */
-function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
+export { EXIT } from '../options.ts';
 
 function rethrow(err: unknown): never {
   const code = (err as { code?: unknown }).code;

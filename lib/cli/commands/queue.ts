@@ -4,22 +4,14 @@
  * `mfner extract --shard i/N` (no Redis needed). See docs/operations.md.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, interruptSignal, positiveInt } from '../options.ts';
 import { FORMAT_NAMES, type FormatName } from '../../formats/index.ts';
 import { DATASET_NAMES } from '../../corpus/registry.ts';
 import { parseList, printJson } from '../util.ts';
 import { DEFAULT_QUEUE_NAME, PASSWORD_ENV, redactUrl, type QueueTarget } from '../../queue/connection.ts';
 
-const EXIT = { usage: 2, interrupted: 130 } as const;
 const USAGE_CODES = new Set(['ERR_INVALID_ARG', 'ERR_INPUT_MISSING', 'ERR_MODEL_MISSING', 'ERR_ADAPTER_MISSING', 'ERR_RUN_UNKNOWN']);
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return n;
-  };
-}
 
 function rethrow(err: unknown): never {
   const code = (err as { code?: unknown }).code;
@@ -58,17 +50,6 @@ function target(o: ConnOpts): QueueTarget {
     name: o.name,
     connection: { url: o.queue, tls: o.tls, tlsCa: o.tlsCa, tlsCert: o.tlsCert, tlsKey: o.tlsKey, tlsServerName: o.tlsServername },
   };
-}
-
-function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, dispose: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) };
 }
 
 const say = (line: string) => process.stderr.write(`mfner: ${line}\n`);

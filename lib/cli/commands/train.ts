@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT, fail, fraction, interruptSignal, positiveInt, positiveNumber } from '../options.ts';
 import { DATASET_NAMES } from '../../corpus/registry.ts';
 import { Model } from '../../native/index.ts';
 import { MfnerError } from '../../native/errors.ts';
@@ -18,8 +19,6 @@ import { FALLBACK_CHAT_TEMPLATE } from '../../pipeline/extract.ts';
 import type { ScheduleKind } from '../../train/schedule.ts';
 import { parseList, printJson } from '../util.ts';
 
-const EXIT = { usage: 2, interrupted: 130 } as const;
-
 /** cli-progress ships no types; the part used here. */
 interface Bar {
   start(total: number, value: number, payload?: Record<string, unknown>): void;
@@ -31,47 +30,6 @@ interface CliProgress {
   Presets: { shades_classic: unknown };
 }
 const cliProgress = createRequire(import.meta.url)('cli-progress') as CliProgress;
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return n;
-  };
-}
-
-function positiveNumber(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0`);
-    return n;
-  };
-}
-
-function fraction(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError(`${name} must be in [0, 1)`);
-    return n;
-  };
-}
-
-function fail(exitCode: number, code: string, message: string): never {
-  process.stderr.write(`mfner: ${message} [${code}]\n`);
-  throw new CommanderError(exitCode, code, message);
-}
-
-function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nmfner: stopping after the current micro-batch and saving a checkpoint (again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, dispose: () => (process.off('SIGINT', onSignal), process.off('SIGTERM', onSignal)) };
-}
 
 function readTemplate(file?: string): string | undefined {
   return file ? readFileSync(file, 'utf8') : undefined;
@@ -155,7 +113,9 @@ Examples:
       if (Boolean(opts.datasets) === Boolean(opts.data)) fail(EXIT.usage, 'ERR_INVALID_ARG', 'give either --datasets or --data');
       if (opts.test && !opts.datasets) fail(EXIT.usage, 'ERR_INVALID_ARG', '--test needs --datasets');
       if (opts.constraint !== undefined && opts.constraint !== 'format' && opts.constraint !== 'none') fail(EXIT.usage, 'ERR_INVALID_ARG', "--constraint takes 'format' or 'none'");
-      const { signal, dispose } = interruptSignal();
+      const { signal, dispose } = interruptSignal(() =>
+        process.stderr.write('\nmfner: stopping after the current micro-batch and saving a checkpoint (again to quit now)\n'),
+      );
       const showBar = opts.progress && Boolean(process.stderr.isTTY) && !opts.json;
       const bar = new cliProgress.SingleBar(
         { stream: process.stderr, format: 'train |{bar}| {value}/{total} steps | epoch {epoch} | loss {loss} | {tps} tok/s | ETA {eta_formatted} | {status}', hideCursor: true, etaBuffer: 20, noTTYOutput: false },
