@@ -65,22 +65,26 @@ test('0003/0005: finite differences agree with the gradient of attention Q, K an
     for (const name of ['blk.0.attn_q.weight', 'blk.0.attn_k.weight', 'blk.1.attn_v.weight']) {
       const g = await grad(trainer, input, name);
       const w = trainer.getTensor(name);
-      // the three largest gradient entries
-      const idx = Array.from(g.keys()).sort((x, y) => Math.abs(g[y]) - Math.abs(g[x])).slice(0, 3);
-      for (const i of idx) {
-        const h = 1e-2;
-        const plus = Float32Array.from(w);
-        plus[i] += h;
-        trainer.setTensor(name, plus);
+      // Directional derivatives: along the gradient itself (slope must be |g|; a wrong, transposed
+      // or scaled gradient gives less by Cauchy-Schwarz) and along the three largest entries with
+      // fixed signs. A single entry moves the float32 loss by only a few ulps (an H200 build saw
+      // exactly 0 for attn_q), so each step is sized for a loss change of about 1e-3.
+      const norm = Math.sqrt(g.reduce((a, v) => a + v * v, 0));
+      const top = Array.from(g.keys()).sort((x, y) => Math.abs(g[y]) - Math.abs(g[x])).slice(0, 3);
+      const alongTop = new Float32Array(g.length);
+      top.forEach((i, k) => (alongTop[i] = (k % 2 ? -1 : 1) / Math.sqrt(3)));
+      for (const [what, d] of [['gradient', g.map((v) => v / norm)], ['top entries', alongTop]] as const) {
+        const slope = d.reduce((a, v, i) => a + v * g[i], 0);
+        const h = Math.min(0.5, 1e-3 / Math.max(Math.abs(slope), 1e-6));
+        trainer.setTensor(name, w.map((v, i) => v + h * d[i]));
         const lp = await evalLoss(trainer, input);
-        const minus = Float32Array.from(w);
-        minus[i] -= h;
-        trainer.setTensor(name, minus);
+        trainer.setTensor(name, w.map((v, i) => v - h * d[i]));
         const lm = await evalLoss(trainer, input);
         trainer.setTensor(name, w);
         const fd = (lp - lm) / (2 * h);
-        t.true(Math.abs(fd - g[i]) <= 0.05 * Math.abs(g[i]) + 1e-4, `${name}[${i}]: finite difference ${fd} vs gradient ${g[i]}`);
+        t.true(Math.abs(fd - slope) <= 0.05 * Math.abs(slope) + 1e-5, `${name} along ${what}: finite difference ${fd} vs gradient ${slope}`);
       }
+      t.true(norm > 0);
     }
   } finally {
     trainer.dispose();
@@ -105,7 +109,9 @@ test('0001: zero label rows contribute exactly nothing; weights scale rows', asy
     for (const name of ['token_embd.weight', 'blk.1.ffn_down.weight', 'blk.0.attn_k.weight', 'output_norm.weight']) {
       const ga = await grad(trainer, a, name);
       const gb = await grad(trainer, { ...b, weights }, name);
-      t.true(relDiff(ga, gb) < 1e-4, `${name}: relative difference ${relDiff(ga, gb)}`);
+      // 1e-3: the two batches have different output shapes, so a GPU sums in a different order
+      // (1.4e-4 measured on an H200); a row that leaks gradient differs by order 1
+      t.true(relDiff(ga, gb) < 1e-3, `${name}: relative difference ${relDiff(ga, gb)}`);
     }
     // changing the labels of zero-weight rows changes nothing
     const other = { ...b, labels: b.labels.map((l, i) => (l >= 0 && !scored(i) ? (l + 17) % 151000 : l)), weights };
