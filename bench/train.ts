@@ -1,8 +1,9 @@
 /**
  * Training throughput and peak memory: LoRA (rank 16, all linear layers) and full fine-tuning
- * on a made model of the Qwen2.5-0.5B shape (width 896, 14/2 heads, FFN 4864, Qwen vocabulary,
- * tied head, F32) with fewer layers (--layers, default 2: the 151k-row embedding dominates
- * either way), sequence 256, a few steps. Baseline in the same run: a forward-only pass
+ * on made models of the Qwen2.5-0.5B shape (width 896, 14/2 heads, FFN 4864, Qwen vocabulary,
+ * QKV bias) and the Llama-3.2-1B shape (width 2048, 32/8 heads, FFN 8192, Llama 3 vocabulary),
+ * both with a tied head and F32, with fewer layers (--layers, default 2: the 128k-152k-row
+ * embedding dominates either way), sequence 256, a few steps. Baseline in the same run: a forward-only pass
  * (loss, no backward) on the same trainer; ratios are train/forward time per token.
  * Each configuration runs in its own child process so its peak RSS is its own.
  *
@@ -13,7 +14,8 @@
  * it torch uses a reference BLAS ~70x slower); the python is $MFNER_PYTHON, else the first of
  * /usr/bin/python3, python3 that imports torch; without one the reference is skipped, saying so.
  *
- *   npx tsx bench/train.ts [--layers 2] [--steps 3] [--threads N] [--seq 256] [--rounds 2] [--no-reference]
+ *   npx tsx bench/train.ts [--shapes qwen2.5-0.5b,llama-3.2-1b] [--layers 2] [--steps 3] [--threads N]
+ *                          [--seq 256] [--rounds 2] [--no-reference]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Model } from '../lib/native/index.ts';
 import { Trainer } from '../lib/train/index.ts';
-import { madeF32Qwen } from '../test/train/helpers.ts';
+import { madeF32Llama, madeF32Qwen } from '../test/train/helpers.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -34,18 +36,37 @@ const steps = Number(opt('steps', '3'));
 const threads = Number(opt('threads', String(Math.min(os.availableParallelism(), 8))));
 const seq = Number(opt('seq', '256'));
 const rounds = Number(opt('rounds', '2'));
+const shapes = opt('shapes', 'qwen2.5-0.5b,llama-3.2-1b').split(',');
+
+/** The two paper models' shapes (Hugging Face configs), and the reference's flags for each. */
+const SHAPES: Record<string, { label: string; make: (l: number) => Promise<string>; vocab: number; reference: string[] }> = {
+  'qwen2.5-0.5b': {
+    label: 'Qwen2.5-0.5B shape (width 896, 14/2 heads, FFN 4864, vocab 151936, QKV bias, tied, F32)',
+    make: (l) => madeF32Qwen(`bench-qwen05-${l}l`, { nEmbd: 896, nLayer: l, nHead: 14, nHeadKv: 2, nFf: 4864 }),
+    vocab: 151936,
+    reference: [],
+  },
+  'llama-3.2-1b': {
+    label: 'Llama-3.2-1B shape (width 2048, 32/8 heads, FFN 8192, vocab 128256, tied, F32)',
+    make: (l) => madeF32Llama(`bench-llama1b-${l}l`, { nEmbd: 2048, nLayer: l, nHead: 32, nHeadKv: 8, nFf: 8192 }),
+    vocab: 128256,
+    reference: ['--width', '2048', '--heads', '32', '--kv-heads', '8', '--ffn', '8192', '--vocab', '128256', '--rope-theta', '500000', '--eps', '1e-5', '--no-qkv-bias'],
+  },
+};
+for (const shape of shapes) if (!SHAPES[shape]) throw new Error(`--shapes: unknown shape ${shape} (known: ${Object.keys(SHAPES).join(', ')})`);
 
 interface RefRow { method: string; trainTokS: number; forwardTokS: number; msPerStep: number; peakMiB: number; trainable: number }
 interface Row { method: string; trainTokS: number; forwardTokS: number; ratio: number; peakMiB: number; trainable: number; msPerStep: number }
 
-async function child(method: 'lora' | 'full'): Promise<Row> {
-  const file = await madeF32Qwen(`bench-qwen05-${layers}l`, { nEmbd: 896, nLayer: layers, nHead: 14, nHeadKv: 2, nFf: 4864 });
+async function child(shape: string, method: 'lora' | 'full'): Promise<Row> {
+  const file = await SHAPES[shape].make(layers);
+  const vocab = SHAPES[shape].vocab;
   const model = await Model.load(file, { useMmap: method === 'lora' });
   const trainer = Trainer.create(model, { method, contextSize: seq, threads, rank: 16, alpha: 32, lr: 1e-5 });
   let state = 12345;
   const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296);
   const batch = () => {
-    const tokens = Int32Array.from({ length: seq }, () => 1 + Math.floor(rand() * 150000));
+    const tokens = Int32Array.from({ length: seq }, () => 1 + Math.floor(rand() * (vocab - 2000)));
     const labels = new Int32Array(seq).fill(-1);
     for (let i = seq / 2; i < seq - 1; i++) labels[i] = tokens[i + 1];
     return { tokens, positions: Int32Array.from({ length: seq }, (_, i) => i), sequences: new Int32Array(seq), labels, targets: seq / 2 - 1, examples: [0] };
@@ -78,7 +99,7 @@ async function child(method: 'lora' | 'full'): Promise<Row> {
 }
 
 if (args[0] === '--child') {
-  process.stdout.write(`${JSON.stringify(await child(args[1] as 'lora' | 'full'))}\n`);
+  process.stdout.write(`${JSON.stringify(await child(args[1], args[2] as 'lora' | 'full'))}\n`);
 } else {
   const here = fileURLToPath(import.meta.url);
   const reference = path.join(path.dirname(here), 'train_reference.py');
@@ -94,13 +115,13 @@ if (args[0] === '--child') {
   };
   const { python, why } = findPython();
   if (!python) console.log(`PyTorch reference skipped: ${why}`);
-  const runMfner = (method: string): Row => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', method, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const runMfner = (shape: string, method: string): Row => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', shape, method, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) throw new Error(`mfner ${method} child failed (${r.status})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Row;
   };
-  const runTorch = (method: string): RefRow => {
-    const r = spawnSync(python!, [reference, '--method', method, '--layers', String(layers), '--steps', String(steps), '--threads', String(threads), '--seq', String(seq), '--rank', '16', '--alpha', '32'], {
+  const runTorch = (shape: string, method: string): RefRow => {
+    const r = spawnSync(python!, [reference, '--method', method, '--layers', String(layers), '--steps', String(steps), '--threads', String(threads), '--seq', String(seq), '--rank', '16', '--alpha', '32', ...SHAPES[shape].reference], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
@@ -108,32 +129,34 @@ if (args[0] === '--child') {
     if (r.status !== 0) throw new Error(`PyTorch ${method} reference failed (${r.status})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as RefRow;
   };
-  const mf: Record<string, Row[]> = { lora: [], full: [] };
-  const pt: Record<string, RefRow[]> = { lora: [], full: [] };
+  const keys = shapes.flatMap((shape) => ['lora', 'full'].map((method) => ({ shape, method, key: `${shape} ${method}` })));
+  const mf: Record<string, Row[]> = Object.fromEntries(keys.map((k) => [k.key, []]));
+  const pt: Record<string, RefRow[]> = Object.fromEntries(keys.map((k) => [k.key, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const method of ['lora', 'full']) {
+    for (const { shape, method, key } of keys) {
       const order = python ? (round % 2 === 0 ? ['mfner', 'torch'] : ['torch', 'mfner']) : ['mfner'];
       for (const side of order) {
-        if (side === 'mfner') mf[method].push(runMfner(method));
-        else pt[method].push(runTorch(method));
-        const last = side === 'mfner' ? mf[method].at(-1)! : pt[method].at(-1)!;
-        console.error(`round ${round + 1}/${rounds} ${method} ${side}: ${last.trainTokS.toFixed(1)} train tok/s, peak ${last.peakMiB.toFixed(0)} MiB`);
+        if (side === 'mfner') mf[key].push(runMfner(shape, method));
+        else pt[key].push(runTorch(shape, method));
+        const last = side === 'mfner' ? mf[key].at(-1)! : pt[key].at(-1)!;
+        console.error(`round ${round + 1}/${rounds} ${key} ${side}: ${last.trainTokS.toFixed(1)} train tok/s, peak ${last.peakMiB.toFixed(0)} MiB`);
       }
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const max = (xs: number[]) => Math.max(...xs);
-  console.log(`made Qwen2.5-0.5B shape with ${layers} layer(s) on both sides (width 896, 14/2 heads, FFN 4864, vocab 151936, tied, F32), sequence ${seq}, ${steps} timed steps after one warm-up, ${threads} threads, ${rounds} alternating round(s), ${os.cpus()[0]?.model ?? 'cpu'}; reference: ${python ? `${python} (${why})` : 'skipped'}`);
-  console.log('| method | trainable params | mfner train tok/s | mfner forward-only tok/s | mfner ms/step | mfner peak RSS MiB | PyTorch train tok/s | PyTorch forward-only tok/s | PyTorch peak RSS MiB | mfner ÷ PyTorch train (per round) | memory mfner ÷ PyTorch |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const method of ['lora', 'full']) {
-    const m = mf[method];
-    const p = pt[method];
-    const cells = [method, m[0].trainable.toLocaleString('en-US'), mean(m.map((r) => r.trainTokS)).toFixed(1), mean(m.map((r) => r.forwardTokS)).toFixed(1), mean(m.map((r) => r.msPerStep)).toFixed(0), max(m.map((r) => r.peakMiB)).toFixed(0)];
+  console.log(`made models with ${layers} layer(s) on both sides, sequence ${seq}, ${steps} timed steps after one warm-up, ${threads} threads, ${rounds} alternating round(s), ${os.cpus()[0]?.model ?? 'cpu'}; reference: ${python ? `${python} (${why})` : 'skipped'}`);
+  for (const shape of shapes) console.log(`- ${shape}: ${SHAPES[shape].label}`);
+  console.log('| shape | method | trainable params | mfner train tok/s | mfner forward-only tok/s | mfner ms/step | mfner peak RSS MiB | PyTorch train tok/s | PyTorch forward-only tok/s | PyTorch peak RSS MiB | mfner ÷ PyTorch train (per round) | memory mfner ÷ PyTorch |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { shape, method, key } of keys) {
+    const m = mf[key];
+    const p = pt[key];
+    const cells = [shape, method, m[0].trainable.toLocaleString('en-US'), mean(m.map((r) => r.trainTokS)).toFixed(1), mean(m.map((r) => r.forwardTokS)).toFixed(1), mean(m.map((r) => r.msPerStep)).toFixed(0), max(m.map((r) => r.peakMiB)).toFixed(0)];
     if (p.length) {
       const ratios = m.map((r, i) => r.trainTokS / p[i].trainTokS);
       cells.push(mean(p.map((r) => r.trainTokS)).toFixed(1), mean(p.map((r) => r.forwardTokS)).toFixed(1), max(p.map((r) => r.peakMiB)).toFixed(0), `${(mean(m.map((r) => r.trainTokS)) / mean(p.map((r) => r.trainTokS))).toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(', ')})`, `${(max(m.map((r) => r.peakMiB)) / max(p.map((r) => r.peakMiB))).toFixed(2)}x`);
-      if (p[0].trainable !== m[0].trainable) console.log(`note: trainable parameters differ for ${method}: mfner ${m[0].trainable}, PyTorch ${p[0].trainable}`);
+      if (p[0].trainable !== m[0].trainable) console.log(`note: trainable parameters differ for ${key}: mfner ${m[0].trainable}, PyTorch ${p[0].trainable}`);
     } else cells.push('–', '–', '–', '–', '–');
     console.log(`| ${cells.join(' | ')} |`);
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch CPU reference for bench/train.ts: the same Qwen2 architecture at the same shape.
+"""PyTorch CPU reference for bench/train.ts: the same Qwen2 / Llama architecture at the same shape.
 
-Qwen2 block: RMSNorm -> attention (Q/K/V projections with bias, output projection without,
+Qwen2 block (Llama: the same without Q/K/V bias, `--no-qkv-bias`): RMSNorm -> attention (Q/K/V
+projections with bias, output projection without,
 rotary embeddings in the rotate-half layout, grouped-query attention, causal) -> residual ->
 RMSNorm -> SwiGLU MLP (gate, up, down; no bias) -> residual; final RMSNorm; the output head is
 the token embedding (tied). F32 throughout, random weights (the timing does not depend on them).
@@ -64,12 +65,12 @@ def rotate_half(x):
 
 
 class Attention(torch.nn.Module):
-    def __init__(self, width, heads, kv_heads):
+    def __init__(self, width, heads, kv_heads, qkv_bias):
         super().__init__()
         self.heads, self.kv_heads, self.dim = heads, kv_heads, width // heads
-        self.q = torch.nn.Linear(width, heads * self.dim, bias=True)
-        self.k = torch.nn.Linear(width, kv_heads * self.dim, bias=True)
-        self.v = torch.nn.Linear(width, kv_heads * self.dim, bias=True)
+        self.q = torch.nn.Linear(width, heads * self.dim, bias=qkv_bias)
+        self.k = torch.nn.Linear(width, kv_heads * self.dim, bias=qkv_bias)
+        self.v = torch.nn.Linear(width, kv_heads * self.dim, bias=qkv_bias)
         self.o = torch.nn.Linear(heads * self.dim, width, bias=False)
 
     def forward(self, x, cos, sin, mask):
@@ -102,7 +103,7 @@ class Block(torch.nn.Module):
     def __init__(self, a):
         super().__init__()
         self.attn_norm = RMSNorm(a.width, a.eps)
-        self.attn = Attention(a.width, a.heads, a.kv_heads)
+        self.attn = Attention(a.width, a.heads, a.kv_heads, a.qkv_bias)
         self.ffn_norm = RMSNorm(a.width, a.eps)
         self.mlp = MLP(a.width, a.ffn)
 
@@ -153,6 +154,7 @@ def main():
     p.add_argument('--vocab', type=int, default=151936)
     p.add_argument('--rope-theta', dest='rope_theta', type=float, default=1e6)
     p.add_argument('--eps', type=float, default=1e-6)
+    p.add_argument('--no-qkv-bias', dest='qkv_bias', action='store_false')
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -182,7 +184,7 @@ def main():
     gen = torch.Generator().manual_seed(12345)
 
     def batch():
-        tokens = torch.randint(1, 150001, (a.seq,), generator=gen)
+        tokens = torch.randint(1, a.vocab - 1999, (a.seq,), generator=gen)  # as bench/train.ts: 1 .. vocab-2000
         labels = torch.full((a.seq,), -1, dtype=torch.long)
         labels[a.seq // 2:a.seq - 1] = tokens[a.seq // 2 + 1:]
         return tokens, labels

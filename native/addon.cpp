@@ -11,6 +11,7 @@
 #include "FormatConstraint.h"
 #include "Grammar.h"
 #include "Model.h"
+#include "OpCheck.h"
 #include "ModelMaker.h"
 #include "Trainer.h"
 #include "TokenTrie.h"
@@ -73,6 +74,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     TokenTrieWrap::Init(env, exports);
     FormatConstraintWrap::Init(env, exports);
     exports.Set("makeModel", Napi::Function::New(env, MakeModel, "makeModel"));
+    exports.Set("outProduct", Napi::Function::New(env, OutProduct, "outProduct"));  // test hooks (OpCheck.h)
+    exports.Set("mulMat", Napi::Function::New(env, MulMat, "mulMat"));
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, SetLogLevel, "setLogLevel"));
     return exports;

@@ -154,6 +154,10 @@ export interface NativeBinding {
   /** Microseconds of one full-vocabulary apply before each token of `tokens`. */
   constraintBench(model: NativeModel, constraint: NativeConstraint, tokens: Int32Array): Float64Array;
   makeModel(spec: NativeMakeModelSpec): Promise<{ path: string; parameterCount: number; tensorCount: number; dataBytes: number }>;
+  /** Test hook: ggml_out_prod(a, b) on the CPU backend (b transposed first with transposeB); shapes are ggml's [ne0, ne1, ne2, ne3]. */
+  outProduct(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { transposeB?: boolean; threads?: number; repeat?: number }): Float32Array;
+  /** Test hook: ggml_mul_mat(a, b) on the CPU backend ([k,n] x [k,m] -> [n,m]); `repeat` reruns the op for timing. */
+  mulMat(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { threads?: number; repeat?: number }): Float32Array;
   systemInfo(): { cuda: boolean; gpuOffload: boolean; mmap: boolean; system: string };
   setLogLevel(level: 'debug' | 'info' | 'warn' | 'error' | 'none'): void;
 }

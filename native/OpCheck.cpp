@@ -1,0 +1,103 @@
+// A test hook: the CPU kernels of patch 0007 (out_prod) are only reached through training
+// graphs, where a wrong tile edge would show up as a slightly wrong gradient. Running the op on
+// its own lets a test compare it with a plain reference over awkward shapes and strides.
+#include "OpCheck.h"
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "ggml-cpu.h"
+#include "ggml.h"
+#include "util.h"
+
+namespace mfner {
+namespace {
+
+std::array<int64_t, 4> Shape(const Napi::Env & env, const Napi::Value & v, const char * what) {
+    if (!v.IsArray()) Throw(env, "ERR_INVALID_ARG", std::string(what) + " must be an array of 1 to 4 sizes");
+    Napi::Array a = v.As<Napi::Array>();
+    if (a.Length() < 1 || a.Length() > 4) Throw(env, "ERR_INVALID_ARG", std::string(what) + " must have 1 to 4 sizes");
+    std::array<int64_t, 4> ne{1, 1, 1, 1};
+    for (uint32_t i = 0; i < a.Length(); i++) {
+        Napi::Value d = a.Get(i);
+        if (!d.IsNumber() || d.As<Napi::Number>().Int64Value() < 1) Throw(env, "ERR_INVALID_ARG", std::string(what) + " sizes must be positive integers");
+        ne[i] = d.As<Napi::Number>().Int64Value();
+    }
+    return ne;
+}
+
+Napi::Float32Array Floats(const Napi::Env & env, const Napi::Value & v, int64_t n, const char * what) {
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+        Throw(env, "ERR_INVALID_ARG", std::string(what) + " must be a Float32Array");
+    }
+    Napi::Float32Array a = v.As<Napi::Float32Array>();
+    if (static_cast<int64_t>(a.ElementLength()) != n) Throw(env, "ERR_INVALID_ARG", std::string(what) + " length does not match its shape");
+    return a;
+}
+
+enum class Op { OutProduct, MulMat };
+
+// ggml_out_prod(a [n,k,a2,a3], b [m,k,b2,b3]) -> [n,m,b2,b3];
+// ggml_mul_mat (a [k,n,a2,a3], b [k,m,b2,b3]) -> [n,m,b2,b3]; b2 % a2 == 0, b3 % a3 == 0 for both
+Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
+    Napi::Env env = info.Env();
+    const auto sa = Shape(env, info[1], "aShape");
+    const auto sb = Shape(env, info[3], "bShape");
+    Napi::Object opts = OptObject(info, 4);
+    const bool transposeB = OptBool(opts, "transposeB", false);
+    const int threads = static_cast<int>(OptNumber(opts, "threads", 1));
+    const int repeat = static_cast<int>(OptNumber(opts, "repeat", 1));  // for timing the op alone
+    const int64_t na = sa[0] * sa[1] * sa[2] * sa[3];
+    const int64_t nb = sb[0] * sb[1] * sb[2] * sb[3];
+    Napi::Float32Array a = Floats(env, info[0], na, "a");
+    Napi::Float32Array b = Floats(env, info[2], nb, "b");
+    const int kdim = op == Op::OutProduct ? 1 : 0;
+    if (sa[kdim] != sb[kdim] || sb[2] % sa[2] != 0 || sb[3] % sa[3] != 0 || threads < 1 || repeat < 1 || (op == Op::MulMat && transposeB)) {
+        Throw(env, "ERR_INVALID_ARG", op == Op::OutProduct
+            ? "shapes do not fit ggml_out_prod (a [n,k,a2,a3], b [m,k,b2,b3], b2 % a2 == 0, b3 % a3 == 0)"
+            : "shapes do not fit ggml_mul_mat (a [k,n,a2,a3], b [k,m,b2,b3], b2 % a2 == 0, b3 % a3 == 0, b not transposed)");
+    }
+    const int64_t n_out = sa[1 - kdim] * sb[1 - kdim] * sb[2] * sb[3];
+
+    const size_t bytes = (na + nb + n_out) * sizeof(float) + 16 * ggml_tensor_overhead() + ggml_graph_overhead() + 1024;
+    ggml_init_params params{bytes, nullptr, false};
+    ggml_context * ctx = ggml_init(params);
+    if (!ctx) Throw(env, "ERR_NO_MEMORY", "cannot allocate the op's context");
+
+    ggml_tensor * ta = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, sa[0], sa[1], sa[2], sa[3]);
+    std::memcpy(ta->data, a.Data(), na * sizeof(float));
+    ggml_tensor * tb;
+    if (transposeB) {
+        // stored as [k, m, ...]; the op sees its transpose [m, k, ...] (strided, as in backward passes)
+        ggml_tensor * stored = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, sb[1], sb[0], sb[2], sb[3]);
+        std::memcpy(stored->data, b.Data(), nb * sizeof(float));
+        tb = ggml_transpose(ctx, stored);
+    } else {
+        tb = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, sb[0], sb[1], sb[2], sb[3]);
+        std::memcpy(tb->data, b.Data(), nb * sizeof(float));
+    }
+    ggml_tensor * out = op == Op::OutProduct ? ggml_out_prod(ctx, ta, tb) : ggml_mul_mat(ctx, ta, tb);
+    ggml_cgraph * gf = ggml_new_graph(ctx);
+    ggml_build_forward_expand(gf, out);
+    ggml_cplan plan = ggml_graph_plan(gf, threads, nullptr);
+    std::vector<uint8_t> work(plan.work_size);
+    plan.work_data = work.data();
+    ggml_status status = GGML_STATUS_SUCCESS;
+    for (int r = 0; r < repeat && status == GGML_STATUS_SUCCESS; r++) status = ggml_graph_compute(gf, &plan);
+    if (status != GGML_STATUS_SUCCESS) {
+        ggml_free(ctx);
+        Throw(env, "ERR_COMPUTE", "the op failed");
+    }
+    Napi::Float32Array result = Napi::Float32Array::New(env, n_out);
+    std::memcpy(result.Data(), out->data, n_out * sizeof(float));
+    ggml_free(ctx);
+    return result;
+}
+
+}  // namespace
+
+Napi::Value OutProduct(const Napi::CallbackInfo & info) { return Run(info, Op::OutProduct); }
+Napi::Value MulMat(const Napi::CallbackInfo & info) { return Run(info, Op::MulMat); }
+
+}  // namespace mfner

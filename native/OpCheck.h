@@ -1,0 +1,17 @@
+// Single ggml ops run on the CPU backend, for tests of the patches that change CPU kernels.
+#pragma once
+
+#include <napi.h>
+
+namespace mfner {
+
+// outProduct(a, aShape, b, bShape, { transposeB, threads, repeat }) -> Float32Array: ggml_out_prod(a, b')
+// where b' is b (shape bShape) or, with transposeB, the transposed view of b stored as
+// [bShape[1], bShape[0], ...]. Shapes are ggml's [ne0, ne1, ne2, ne3]. `repeat` computes the op
+// that many times (a bench times repeat 1 against repeat n to leave out the copies in and out).
+Napi::Value OutProduct(const Napi::CallbackInfo & info);
+
+// mulMat(a, aShape, b, bShape, { threads, repeat }) -> Float32Array: ggml_mul_mat(a, b).
+Napi::Value MulMat(const Napi::CallbackInfo & info);
+
+}  // namespace mfner

@@ -1,0 +1,174 @@
+/**
+ * Patches 0007 and 0008 (native/patches/0007-cpu-out-prod-gemm.diff, 0008-cpu-mul-mat-f32-gemm.diff):
+ * ggml_out_prod and F32 ggml_mul_mat on the CPU as blocked GEMMs. Compared with a float64
+ * reference over shapes that hit every edge of the tiling (rows and columns not multiples of the
+ * register tile or the cache tile, k across several slices), the layouts training uses (plain and
+ * transposed src1 for out_prod), head broadcasting (grouped-query attention) and several threads.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import { loadBinding } from '../../lib/native/binding.ts';
+
+type Shape = [number, number, number, number];
+
+/** dst[i0,i1,i2,i3] = sum_k a[i0,k,i2/(b2/a2),i3/(b3/a3)] * b[i1,k,i2,i3], in float64. */
+function reference(a: Float32Array, sa: Shape, b: Float32Array, sb: Shape, transposeB: boolean) {
+  const [n, k, a2, a3] = sa;
+  const [m, , b2, b3] = sb;
+  const out = new Float64Array(n * m * b2 * b3);
+  const scale = new Float64Array(out.length); // sum of |terms|, for a rounding-aware tolerance
+  // b's element (i1, kk) of slice (i2, i3): stored as [m, k] or, transposed, as [k, m]
+  const bAt = (i1: number, kk: number, i2: number, i3: number) =>
+    b[(i3 * b2 + i2) * m * k + (transposeB ? i1 * k + kk : kk * m + i1)];
+  for (let i3 = 0; i3 < b3; i3++)
+    for (let i2 = 0; i2 < b2; i2++)
+      for (let i1 = 0; i1 < m; i1++)
+        for (let i0 = 0; i0 < n; i0++) {
+          let s = 0;
+          let t = 0;
+          for (let kk = 0; kk < k; kk++) {
+            const av = a[((Math.floor(i3 / (b3 / a3)) * a2 + Math.floor(i2 / (b2 / a2))) * k + kk) * n + i0];
+            const p = av * bAt(i1, kk, i2, i3);
+            s += p;
+            t += Math.abs(p);
+          }
+          const o = ((i3 * b2 + i2) * m + i1) * n + i0;
+          out[o] = s;
+          scale[o] = t;
+        }
+  return { out, scale };
+}
+
+function filled(n: number, seed: number) {
+  let x = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 31 - 1;
+  });
+}
+
+function check(sa: Shape, sb: Shape, transposeB: boolean, threads: number, seed: number) {
+  const a = filled(sa.reduce((p, v) => p * v, 1), seed);
+  const b = filled(sb.reduce((p, v) => p * v, 1), seed + 1);
+  const got = loadBinding().outProduct(a, sa, b, sb, { transposeB, threads });
+  const { out, scale } = reference(a, sa, b, sb, transposeB);
+  if (got.length !== out.length) return `length ${got.length} vs ${out.length}`;
+  for (let i = 0; i < out.length; i++) {
+    // float32 accumulation over k terms: error bounded by about k * eps * sum|terms|
+    if (Math.abs(got[i] - out[i]) > 4e-7 * sa[1] * scale[i] + 1e-6) return `element ${i}: ${got[i]} vs ${out[i]}`;
+  }
+  return null;
+}
+
+test('out_prod equals a float64 reference at the tiling edges, both src1 layouts, 1 and 3 threads', (t) => {
+  // n columns around the 16/64-float register tile and the 256 cache tile; m rows around the
+  // 4-row register tile and the 32-row cache tile; k across the 256-wide slices
+  const cases: [Shape, Shape][] = [
+    [[1, 1, 1, 1], [1, 1, 1, 1]],
+    [[5, 3, 1, 1], [7, 3, 1, 1]],
+    [[64, 256, 1, 1], [32, 256, 1, 1]],
+    [[65, 257, 1, 1], [33, 257, 1, 1]],
+    [[300, 600, 1, 1], [37, 600, 1, 1]],
+    [[17, 40, 2, 1], [6, 40, 4, 2]], // a broadcast over b's heads (2 per a-head) and b3
+  ];
+  for (const [sa, sb] of cases) {
+    for (const transposeB of [false, true]) {
+      for (const threads of [1, 3]) {
+        const problem = check(sa, sb, transposeB, threads, sa[0] * 31 + sb[0]);
+        t.is(problem, null, `a ${sa} b ${sb} transposeB ${transposeB} threads ${threads}`);
+      }
+    }
+  }
+});
+
+test('out_prod property: random shapes and thread counts agree with the reference', (t) => {
+  fc.assert(
+    fc.property(
+      fc.record({ n: fc.integer({ min: 1, max: 90 }), m: fc.integer({ min: 1, max: 70 }), k: fc.integer({ min: 1, max: 300 }), heads: fc.integer({ min: 1, max: 3 }), group: fc.integer({ min: 1, max: 2 }), transposeB: fc.boolean(), threads: fc.integer({ min: 1, max: 4 }), seed: fc.nat() }),
+      ({ n, m, k, heads, group, transposeB, threads, seed }) => check([n, k, heads, 1], [m, k, heads * group, 1], transposeB, threads, seed) === null,
+    ),
+    { seed: 7, numRuns: 60 },
+  );
+  t.pass();
+});
+
+test('the op hooks reject shapes ggml cannot multiply, with a clear error', (t) => {
+  const binding = loadBinding();
+  t.throws(() => binding.mulMat(new Float32Array(6), [3, 2], new Float32Array(8), [4, 2]), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => binding.outProduct(new Float32Array(6), [2, 3], new Float32Array(8), [2, 4]), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => binding.outProduct(new Float32Array(5), [2, 3], new Float32Array(6), [2, 3]), { code: 'ERR_INVALID_ARG' });
+});
+
+/** mul_mat: dst[i0,i1,i2,i3] = sum_k a[k,i0,i2/(b2/a2),i3/(b3/a3)] * b[k,i1,i2,i3], in float64. */
+function referenceMulMat(a: Float32Array, sa: Shape, b: Float32Array, sb: Shape) {
+  const [k, n, a2, a3] = sa;
+  const [, m, b2, b3] = sb;
+  const out = new Float64Array(n * m * b2 * b3);
+  const scale = new Float64Array(out.length);
+  for (let i3 = 0; i3 < b3; i3++)
+    for (let i2 = 0; i2 < b2; i2++)
+      for (let i1 = 0; i1 < m; i1++)
+        for (let i0 = 0; i0 < n; i0++) {
+          const ao = ((Math.floor(i3 / (b3 / a3)) * a2 + Math.floor(i2 / (b2 / a2))) * n + i0) * k;
+          const bo = ((i3 * b2 + i2) * m + i1) * k;
+          let s = 0;
+          let t = 0;
+          for (let kk = 0; kk < k; kk++) {
+            const p = a[ao + kk] * b[bo + kk];
+            s += p;
+            t += Math.abs(p);
+          }
+          const o = ((i3 * b2 + i2) * m + i1) * n + i0;
+          out[o] = s;
+          scale[o] = t;
+        }
+  return { out, scale };
+}
+
+function checkMulMat(sa: Shape, sb: Shape, threads: number, seed: number) {
+  const a = filled(sa.reduce((p, v) => p * v, 1), seed);
+  const b = filled(sb.reduce((p, v) => p * v, 1), seed + 1);
+  const got = loadBinding().mulMat(a, sa, b, sb, { threads });
+  const { out, scale } = referenceMulMat(a, sa, b, sb);
+  if (got.length !== out.length) return `length ${got.length} vs ${out.length}`;
+  for (let i = 0; i < out.length; i++) {
+    if (Math.abs(got[i] - out[i]) > 4e-7 * sa[0] * scale[i] + 1e-6) return `element ${i}: ${got[i]} vs ${out[i]}`;
+  }
+  return null;
+}
+
+test('F32 mul_mat equals a float64 reference at the tiling edges (batches below 8 columns take the old path), 1 and 3 threads', (t) => {
+  const cases: [Shape, Shape][] = [
+    [[3, 5, 1, 1], [3, 1, 1, 1]], // one column: vec_dot path
+    [[40, 7, 1, 1], [40, 7, 1, 1]], // below the GEMM's minimum batch
+    [[40, 7, 1, 1], [40, 8, 1, 1]],
+    [[257, 130, 1, 1], [257, 17, 1, 1]], // k over two slices, rows over two 128-row blocks, n padded
+    [[600, 13, 1, 1], [600, 64, 1, 1]],
+    [[33, 9, 2, 1], [33, 12, 4, 3]], // heads broadcast (2 per a-head) and b3
+  ];
+  for (const [sa, sb] of cases) {
+    for (const threads of [1, 3]) {
+      t.is(checkMulMat(sa, sb, threads, sa[0] * 17 + sb[1]), null, `a ${sa} b ${sb} threads ${threads}`);
+    }
+  }
+});
+
+test('F32 mul_mat property: random shapes and thread counts agree with the reference', (t) => {
+  fc.assert(
+    fc.property(
+      fc.record({ k: fc.integer({ min: 1, max: 300 }), n: fc.integer({ min: 1, max: 140 }), m: fc.integer({ min: 1, max: 40 }), heads: fc.integer({ min: 1, max: 3 }), group: fc.integer({ min: 1, max: 2 }), threads: fc.integer({ min: 1, max: 4 }), seed: fc.nat() }),
+      ({ k, n, m, heads, group, threads, seed }) => checkMulMat([k, n, heads, 1], [k, m, heads * group, 1], threads, seed) === null,
+    ),
+    { seed: 11, numRuns: 60 },
+  );
+  t.pass();
+});
+
+test('F32 mul_mat gives the same bits for any thread count (each output is one in-order sum)', (t) => {
+  const sa: Shape = [700, 150, 1, 1];
+  const sb: Shape = [700, 40, 1, 1];
+  const a = filled(700 * 150, 3);
+  const b = filled(700 * 40, 4);
+  const one = loadBinding().mulMat(a, sa, b, sb, { threads: 1 });
+  for (const threads of [2, 3, 5]) t.deepEqual(loadBinding().mulMat(a, sa, b, sb, { threads }), one, `threads ${threads}`);
+});
