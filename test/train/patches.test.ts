@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import { Model } from '../../lib/native/index.ts';
+import { loadBinding } from '../../lib/native/binding.ts';
 import { hasTrainer } from '../../lib/train/index.ts';
 import { trainerConstructor, type NativeTrainer, type NativeTrainerOptions } from '../../lib/train/native.ts';
 import { madeF32Qwen, maxAbs, relDiff } from './helpers.ts';
@@ -94,6 +95,7 @@ test('0003/0005: finite differences agree with the gradient of attention Q, K an
 
 test('0001: zero label rows contribute exactly nothing; weights scale rows', async (t) => {
   const { model, trainer } = await setup({ method: 'full' });
+  const gpu = loadBinding().systemInfo().gpuOffload;
   try {
     // A: rows 0..3 of the first sequence scored; B: every row an output, the others with weight 0
     // and the scored rows weighted so that the loss (sum w*nll / rows) is the same
@@ -109,9 +111,10 @@ test('0001: zero label rows contribute exactly nothing; weights scale rows', asy
     for (const name of ['token_embd.weight', 'blk.1.ffn_down.weight', 'blk.0.attn_k.weight', 'output_norm.weight']) {
       const ga = await grad(trainer, a, name);
       const gb = await grad(trainer, { ...b, weights }, name);
-      // 1e-3: the two batches have different output shapes, so a GPU sums in a different order
-      // (1.4e-4 measured on an H200); a row that leaks gradient differs by order 1
-      t.true(relDiff(ga, gb) < 1e-3, `${name}: relative difference ${relDiff(ga, gb)}`);
+      // The two batches have different output shapes: on a GPU the GEMMs then differ in algorithm
+      // and summation order (1.4e-4 and 1.3e-3 measured on an H200); a row that leaks gradient
+      // differs by order 1, so 1e-2 there still tells them apart. CPU runs agree far closer.
+      t.true(relDiff(ga, gb) < (gpu ? 1e-2 : 1e-4), `${name}: relative difference ${relDiff(ga, gb)}`);
     }
     // changing the labels of zero-weight rows changes nothing
     const other = { ...b, labels: b.labels.map((l, i) => (l >= 0 && !scored(i) ? (l + 17) % 151000 : l)), weights };
