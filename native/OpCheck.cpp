@@ -97,6 +97,36 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
 
 }  // namespace
 
+Napi::Value CrossEntropy(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const auto shape = Shape(env, info[2], "shape");
+    Napi::Object opts = OptObject(info, 3);
+    const int threads = static_cast<int>(OptNumber(opts, "threads", 1));
+    const int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
+    Napi::Float32Array logits = Floats(env, info[0], n, "logits");
+    Napi::Float32Array labels = Floats(env, info[1], n, "labels");
+    if (threads < 1) Throw(env, "ERR_INVALID_ARG", "threads must be at least 1");
+
+    ggml_init_params params{2 * n * sizeof(float) + 8 * ggml_tensor_overhead() + ggml_graph_overhead() + 1024, nullptr, false};
+    ggml_context * ctx = ggml_init(params);
+    if (!ctx) Throw(env, "ERR_NO_MEMORY", "cannot allocate the op's context");
+    ggml_tensor * a = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, shape[0], shape[1], shape[2], shape[3]);
+    ggml_tensor * b = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, shape[0], shape[1], shape[2], shape[3]);
+    std::memcpy(a->data, logits.Data(), n * sizeof(float));
+    std::memcpy(b->data, labels.Data(), n * sizeof(float));
+    ggml_tensor * out = ggml_cross_entropy_loss(ctx, a, b);
+    ggml_cgraph * gf = ggml_new_graph(ctx);
+    ggml_build_forward_expand(gf, out);
+    ggml_cplan plan = ggml_graph_plan(gf, threads, nullptr);
+    std::vector<uint8_t> work(plan.work_size);
+    plan.work_data = work.data();
+    const ggml_status status = ggml_graph_compute(gf, &plan);
+    const double loss = status == GGML_STATUS_SUCCESS ? static_cast<double>(*static_cast<float *>(out->data)) : 0.0;
+    ggml_free(ctx);
+    if (status != GGML_STATUS_SUCCESS) Throw(env, "ERR_COMPUTE", "the op failed");
+    return Napi::Number::New(env, loss);
+}
+
 Napi::Value OutProduct(const Napi::CallbackInfo & info) { return Run(info, Op::OutProduct); }
 Napi::Value MulMat(const Napi::CallbackInfo & info) { return Run(info, Op::MulMat); }
 

@@ -14,4 +14,8 @@ Napi::Value OutProduct(const Napi::CallbackInfo & info);
 // mulMat(a, aShape, b, bShape, { threads, repeat }) -> Float32Array: ggml_mul_mat(a, b).
 Napi::Value MulMat(const Napi::CallbackInfo & info);
 
+// crossEntropy(logits, labels, shape, { threads }) -> number: ggml_cross_entropy_loss, i.e.
+// -sum(labels * log_softmax(logits)) / rows over rows of shape[0] classes (patch 0009's log-softmax).
+Napi::Value CrossEntropy(const Napi::CallbackInfo & info);
+
 }  // namespace mfner

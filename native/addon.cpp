@@ -76,6 +76,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("makeModel", Napi::Function::New(env, MakeModel, "makeModel"));
     exports.Set("outProduct", Napi::Function::New(env, OutProduct, "outProduct"));  // test hooks (OpCheck.h)
     exports.Set("mulMat", Napi::Function::New(env, MulMat, "mulMat"));
+    exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, SetLogLevel, "setLogLevel"));
     return exports;

@@ -1,9 +1,12 @@
 /**
- * Patches 0007 and 0008 (native/patches/0007-cpu-out-prod-gemm.diff, 0008-cpu-mul-mat-f32-gemm.diff):
- * ggml_out_prod and F32 ggml_mul_mat on the CPU as blocked GEMMs. Compared with a float64
- * reference over shapes that hit every edge of the tiling (rows and columns not multiples of the
- * register tile or the cache tile, k across several slices), the layouts training uses (plain and
- * transposed src1 for out_prod), head broadcasting (grouped-query attention) and several threads.
+ * The CPU kernels the patches replace, each against a float64 reference through the addon's op
+ * hooks (native/OpCheck.cpp):
+ * - 0007/0008: ggml_out_prod and F32 ggml_mul_mat as blocked GEMMs, over shapes that hit every
+ *   edge of the tiling (rows and columns not multiples of the register tile or the cache tile, k
+ *   across several slices), the layouts training uses (plain and transposed src1 for out_prod),
+ *   head broadcasting (grouped-query attention) and several threads;
+ * - 0009: the vectorised log-softmax inside ggml_cross_entropy_loss, over row lengths around the
+ *   vector width and logits far from zero.
  */
 import test from 'ava';
 import fc from 'fast-check';
@@ -94,6 +97,7 @@ test('out_prod property: random shapes and thread counts agree with the referenc
 
 test('the op hooks reject shapes ggml cannot multiply, with a clear error', (t) => {
   const binding = loadBinding();
+  t.throws(() => binding.crossEntropy(new Float32Array(6), new Float32Array(5), [3, 2]), { code: 'ERR_INVALID_ARG' });
   t.throws(() => binding.mulMat(new Float32Array(6), [3, 2], new Float32Array(8), [4, 2]), { code: 'ERR_INVALID_ARG' });
   t.throws(() => binding.outProduct(new Float32Array(6), [2, 3], new Float32Array(8), [2, 4]), { code: 'ERR_INVALID_ARG' });
   t.throws(() => binding.outProduct(new Float32Array(5), [2, 3], new Float32Array(6), [2, 3]), { code: 'ERR_INVALID_ARG' });
@@ -171,4 +175,37 @@ test('F32 mul_mat gives the same bits for any thread count (each output is one i
   const b = filled(700 * 40, 4);
   const one = loadBinding().mulMat(a, sa, b, sb, { threads: 1 });
   for (const threads of [2, 3, 5]) t.deepEqual(loadBinding().mulMat(a, sa, b, sb, { threads }), one, `threads ${threads}`);
+});
+
+function referenceCrossEntropy(logits: Float32Array, labels: Float32Array, n: number) {
+  const rows = logits.length / n;
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const x = logits.subarray(r * n, (r + 1) * n);
+    const max = Math.max(...x);
+    let sum = 0;
+    for (const v of x) sum += Math.exp(v - max);
+    const logSum = Math.log(sum);
+    for (let i = 0; i < n; i++) total -= labels[r * n + i] * (x[i] - max - logSum);
+  }
+  return total / rows;
+}
+
+test('cross-entropy (vectorised log-softmax) equals a float64 reference for row lengths around the vector width', (t) => {
+  for (const n of [1, 7, 8, 15, 16, 17, 33, 1000, 4099]) {
+    for (const rows of [1, 5]) {
+      for (const spread of [1, 30]) {
+        const logits = filled(n * rows, n + rows).map((v) => v * spread + (spread > 1 ? 60 : 0));
+        // one-hot rows, plus a weighted soft row (patch 0001 allows any non-negative labels)
+        const labels = new Float32Array(n * rows);
+        for (let r = 0; r < rows; r++) labels[r * n + ((r * 7919) % n)] = 1;
+        if (rows > 1) for (let i = 0; i < n; i++) labels[n + i] = 0.5 / n;
+        for (const threads of [1, 3]) {
+          const got = loadBinding().crossEntropy(logits, labels, [n, rows], { threads });
+          const want = referenceCrossEntropy(logits, labels, n);
+          t.true(Math.abs(got - want) <= 2e-5 * Math.max(1, Math.abs(want)), `n ${n} rows ${rows} spread ${spread} threads ${threads}: ${got} vs ${want}`);
+        }
+      }
+    }
+  }
 });
