@@ -2,7 +2,8 @@
  * End-to-end training checks on the real stories260K model (llama architecture, F32, 512-token
  * vocabulary), one thread: full fine-tuning lowers the loss and makes greedy answers reproduce the
  * targets; a new LoRA adapter changes nothing; a trained adapter saved and reloaded gives the
- * losses it gave at the end of training.
+ * losses it gave at the end of training; the training graph and llama.cpp's inference path (with
+ * the saved adapter through its standard loader) give the same log-probabilities token by token.
  */
 import test from 'ava';
 import { Model } from '../../lib/native/index.ts';
@@ -14,6 +15,27 @@ const stories = sharedFile('models', 'stories260K.gguf');
 const names = ['Tom', 'Lily', 'Sam', 'Anna', 'Ben', 'Mia', 'Max', 'Sue'];
 const things = ['ball', 'cat', 'dog', 'cake', 'tree', 'box'];
 const data: TrainExample[] = names.map((n, i) => ({ prompt: `${n} saw a`, completion: ` ${things[i % things.length]}.` }));
+
+/**
+ * Log-probabilities of `generated` after `prompt` as the trainer's graph computes them (its
+ * current weights, an in-memory adapter included): one packed sequence, rows scored with the
+ * next token, per-row NLL.
+ */
+async function trainerLogprobs(trainer: Trainer, prompt: Int32Array, generated: Int32Array): Promise<number[]> {
+  const tokens = Int32Array.from([...prompt, ...generated.subarray(0, generated.length - 1)]);
+  const labels = new Int32Array(tokens.length).fill(-1);
+  for (let k = 0; k < generated.length; k++) labels[prompt.length - 1 + k] = generated[k];
+  const r = await trainer.native.step({
+    tokens,
+    positions: Int32Array.from(tokens, (_, i) => i),
+    sequences: new Int32Array(tokens.length),
+    labels,
+    backward: false,
+    apply: false,
+    rowNll: true,
+  });
+  return Array.from(generated, (_, k) => -r.rowNll![prompt.length - 1 + k]);
+}
 
 test('full fine-tuning on stories260K: loss falls and greedy answers reproduce the targets', async (t) => {
   if (stories.missing) return t.pass(stories.missing);
@@ -39,7 +61,7 @@ test('full fine-tuning on stories260K: loss falls and greedy answers reproduce t
   }
 });
 
-test('LoRA on stories260K: a new adapter changes nothing; a saved adapter reloads to the same losses', async (t) => {
+test('LoRA on stories260K: a new adapter changes nothing; a saved adapter reloads to the same losses and, through llama.cpp\'s loader, the same log-probabilities', async (t) => {
   if (stories.missing) return t.pass(stories.missing);
   const model = await Model.load(stories.path);
   const base = Trainer.create(model, { method: 'lora', contextSize: 128, threads: 1, rank: 4, alpha: 8, targets: ['attn_q', 'attn_output', 'ffn_up'] });
@@ -49,6 +71,18 @@ test('LoRA on stories260K: a new adapter changes nothing; a saved adapter reload
   try {
     const fresh = await trainer.loss(data);
     t.deepEqual(fresh.perExample, reference.perExample, 'a new adapter (B = 0) leaves every loss unchanged');
+    // ... and every log-probability the plain model gives in inference
+    const prompt = model.tokenize('Tom saw a', { addSpecial: true });
+    const plain = await model.createContext({ contextSize: 128, threads: 1 });
+    const base0 = (await plain.generate([prompt], { maxTokens: 6, logprobs: true })).sequences[0];
+    await plain.dispose();
+    let fresh0: number[];
+    // Inference keeps K/V in F16 (llama.cpp's default cache type) where the training graph keeps
+    // F32: up to 1.1e-3 apart on stories260K. A missing or wrong adapter is off by far more (below).
+    const TOL = 5e-3;
+    const gap = (a: number[], b: Float32Array) => Math.max(...a.map((x, k) => Math.abs(x - b[k])));
+    t.log(`new adapter vs plain inference: max |logprob difference| ${gap(fresh0 = await trainerLogprobs(trainer, prompt, base0.tokens), base0.logprobs!).toExponential(2)}`);
+    fresh0.forEach((lp, k) => t.true(Math.abs(lp - base0.logprobs![k]) < TOL, `new adapter, token ${k}: ${lp} vs inference ${base0.logprobs![k]}`));
     await trainer.train(data, { epochs: 10, batchSize: 4, accumulation: 2, lr: 1e-2 });
     const trained = await trainer.loss(data);
     t.true(trained.mean < fresh.mean, `LoRA training lowers the loss ${fresh.mean} -> ${trained.mean}`);
@@ -66,6 +100,18 @@ test('LoRA on stories260K: a new adapter changes nothing; a saved adapter reload
     const before = await ctx.generate(['Tom saw a'], { maxTokens: 4 });
     await ctx.setAdapters([{ path: file }]);
     const after = await ctx.generate(['Tom saw a'], { maxTokens: 4 });
+    // the saved adapter in llama.cpp's inference path gives the log-probabilities the training
+    // graph gave at the end of training, token by token
+    const adapted = (await ctx.generate([prompt], { maxTokens: 6, logprobs: true })).sequences[0];
+    const trainedLp = await trainerLogprobs(trainer, prompt, adapted.tokens);
+    t.log(`trained adapter vs inference with the saved adapter: max |logprob difference| ${gap(trainedLp, adapted.logprobs!).toExponential(2)}`);
+    trainedLp.forEach((lp, k) => t.true(Math.abs(lp - adapted.logprobs![k]) < TOL, `trained adapter, token ${k}: ${lp} vs inference ${adapted.logprobs![k]}`));
+    // the same tokens without the adapter score far apart: the check above can tell
+    const base2 = Trainer.create(model, { method: 'lora', contextSize: 128, threads: 1, rank: 4, alpha: 8 }); // B = 0: the base model
+    const unadapted = await trainerLogprobs(base2, prompt, adapted.tokens);
+    base2.dispose();
+    t.log(`same tokens, base model: max |logprob difference| ${gap(unadapted, adapted.logprobs!).toExponential(2)}`);
+    t.true(gap(unadapted, adapted.logprobs!) > 30 * TOL, 'the adapter changes these log-probabilities by far more than the tolerance');
     // The base model tells a story; with the adapter it answers in the trained form " <thing>."
     // (10 LoRA epochs do not teach the stop reliably: a 4th token may follow the answer)
     t.true(things.some((x) => after.sequences[0].text.startsWith(` ${x}.`)), `the applied adapter gives a trained answer: ${JSON.stringify(after.sequences[0].text)}`);
