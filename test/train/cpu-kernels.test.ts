@@ -14,15 +14,13 @@ import { loadBinding } from '../../lib/native/binding.ts';
 
 type Shape = [number, number, number, number];
 
-/** dst[i0,i1,i2,i3] = sum_k a[i0,k,i2/(b2/a2),i3/(b3/a3)] * b[i1,k,i2,i3], in float64. */
-function reference(a: Float32Array, sa: Shape, b: Float32Array, sb: Shape, transposeB: boolean) {
-  const [n, k, a2, a3] = sa;
-  const [m, , b2, b3] = sb;
+/**
+ * dst[i0,i1,i2,i3] = sum_k A(i0,k,i2,i3) * B(i1,k,i2,i3) in float64, dst laid out [n, m, b2, b3];
+ * with the sum of |terms| per element for a rounding-aware tolerance.
+ */
+function referenceProduct(n: number, m: number, k: number, b2: number, b3: number, aAt: (i0: number, kk: number, i2: number, i3: number) => number, bAt: (i1: number, kk: number, i2: number, i3: number) => number) {
   const out = new Float64Array(n * m * b2 * b3);
-  const scale = new Float64Array(out.length); // sum of |terms|, for a rounding-aware tolerance
-  // b's element (i1, kk) of slice (i2, i3): stored as [m, k] or, transposed, as [k, m]
-  const bAt = (i1: number, kk: number, i2: number, i3: number) =>
-    b[(i3 * b2 + i2) * m * k + (transposeB ? i1 * k + kk : kk * m + i1)];
+  const scale = new Float64Array(out.length);
   for (let i3 = 0; i3 < b3; i3++)
     for (let i2 = 0; i2 < b2; i2++)
       for (let i1 = 0; i1 < m; i1++)
@@ -30,8 +28,7 @@ function reference(a: Float32Array, sa: Shape, b: Float32Array, sb: Shape, trans
           let s = 0;
           let t = 0;
           for (let kk = 0; kk < k; kk++) {
-            const av = a[((Math.floor(i3 / (b3 / a3)) * a2 + Math.floor(i2 / (b2 / a2))) * k + kk) * n + i0];
-            const p = av * bAt(i1, kk, i2, i3);
+            const p = aAt(i0, kk, i2, i3) * bAt(i1, kk, i2, i3);
             s += p;
             t += Math.abs(p);
           }
@@ -42,6 +39,17 @@ function reference(a: Float32Array, sa: Shape, b: Float32Array, sb: Shape, trans
   return { out, scale };
 }
 
+/** out_prod: a [n, k, a2, a3] broadcast over b's heads, b [m, k, b2, b3] (stored transposed as [k, m] with transposeB). */
+function reference(a: Float32Array, sa: Shape, b: Float32Array, sb: Shape, transposeB: boolean) {
+  const [n, k, a2, a3] = sa;
+  const [m, , b2, b3] = sb;
+  return referenceProduct(
+    n, m, k, b2, b3,
+    (i0, kk, i2, i3) => a[((Math.floor(i3 / (b3 / a3)) * a2 + Math.floor(i2 / (b2 / a2))) * k + kk) * n + i0],
+    (i1, kk, i2, i3) => b[(i3 * b2 + i2) * m * k + (transposeB ? i1 * k + kk : kk * m + i1)],
+  );
+}
+
 function filled(n: number, seed: number) {
   let x = seed >>> 0;
   return Float32Array.from({ length: n }, () => {
@@ -50,25 +58,30 @@ function filled(n: number, seed: number) {
   });
 }
 
-function check(sa: Shape, sb: Shape, transposeB: boolean, threads: number, seed: number) {
-  const a = filled(sa.reduce((p, v) => p * v, 1), seed);
-  const b = filled(sb.reduce((p, v) => p * v, 1), seed + 1);
-  const got = loadBinding().outProduct(a, sa, b, sb, { transposeB, threads });
-  const { out, scale } = reference(a, sa, b, sb, transposeB);
-  if (got.length !== out.length) return `length ${got.length} vs ${out.length}`;
-  for (let i = 0; i < out.length; i++) {
-    // float32 accumulation over k terms: error bounded by about k * eps * sum|terms|
-    if (Math.abs(got[i] - out[i]) > 4e-7 * sa[1] * scale[i] + 1e-6) return `element ${i}: ${got[i]} vs ${out[i]}`;
+/** null when every element is within float32 accumulation error of the reference (about k * eps * sum|terms|), else the first miss. */
+function compare(got: Float32Array, want: { out: Float64Array; scale: Float64Array }, k: number): string | null {
+  if (got.length !== want.out.length) return `length ${got.length} vs ${want.out.length}`;
+  for (let i = 0; i < want.out.length; i++) {
+    if (Math.abs(got[i] - want.out[i]) > 4e-7 * k * want.scale[i] + 1e-6) return `element ${i}: ${got[i]} vs ${want.out[i]}`;
   }
   return null;
 }
 
+function check(sa: Shape, sb: Shape, transposeB: boolean, threads: number, seed: number) {
+  const a = filled(sa.reduce((p, v) => p * v, 1), seed);
+  const b = filled(sb.reduce((p, v) => p * v, 1), seed + 1);
+  return compare(loadBinding().outProduct(a, sa, b, sb, { transposeB, threads }), reference(a, sa, b, sb, transposeB), sa[1]);
+}
+
 test('out_prod equals a float64 reference at the tiling edges, both src1 layouts, 1 and 3 threads', (t) => {
-  // n columns around the 16/64-float register tile and the 256 cache tile; m rows around the
-  // 4-row register tile and the 32-row cache tile; k across the 256-wide slices
+  // n columns around the 16-float vector, the 64-float register tile and the 128-column cache
+  // tile (narrower than a vector: the padded edge panel); m rows around the 6-row register tile
+  // and the 128-row cache tile; k across the 256-wide slices
   const cases: [Shape, Shape][] = [
     [[1, 1, 1, 1], [1, 1, 1, 1]],
     [[5, 3, 1, 1], [7, 3, 1, 1]],
+    [[8, 50, 1, 1], [13, 50, 1, 1]],
+    [[130, 300, 1, 1], [131, 300, 1, 1]],
     [[64, 256, 1, 1], [32, 256, 1, 1]],
     [[65, 257, 1, 1], [33, 257, 1, 1]],
     [[300, 600, 1, 1], [37, 600, 1, 1]],
@@ -103,42 +116,21 @@ test('the op hooks reject shapes ggml cannot multiply, with a clear error', (t) 
   t.throws(() => binding.outProduct(new Float32Array(5), [2, 3], new Float32Array(6), [2, 3]), { code: 'ERR_INVALID_ARG' });
 });
 
-/** mul_mat: dst[i0,i1,i2,i3] = sum_k a[k,i0,i2/(b2/a2),i3/(b3/a3)] * b[k,i1,i2,i3], in float64. */
+/** mul_mat: a [k, n, a2, a3] broadcast over b's heads, b [k, m, b2, b3]. */
 function referenceMulMat(a: Float32Array, sa: Shape, b: Float32Array, sb: Shape) {
   const [k, n, a2, a3] = sa;
   const [, m, b2, b3] = sb;
-  const out = new Float64Array(n * m * b2 * b3);
-  const scale = new Float64Array(out.length);
-  for (let i3 = 0; i3 < b3; i3++)
-    for (let i2 = 0; i2 < b2; i2++)
-      for (let i1 = 0; i1 < m; i1++)
-        for (let i0 = 0; i0 < n; i0++) {
-          const ao = ((Math.floor(i3 / (b3 / a3)) * a2 + Math.floor(i2 / (b2 / a2))) * n + i0) * k;
-          const bo = ((i3 * b2 + i2) * m + i1) * k;
-          let s = 0;
-          let t = 0;
-          for (let kk = 0; kk < k; kk++) {
-            const p = a[ao + kk] * b[bo + kk];
-            s += p;
-            t += Math.abs(p);
-          }
-          const o = ((i3 * b2 + i2) * m + i1) * n + i0;
-          out[o] = s;
-          scale[o] = t;
-        }
-  return { out, scale };
+  return referenceProduct(
+    n, m, k, b2, b3,
+    (i0, kk, i2, i3) => a[((Math.floor(i3 / (b3 / a3)) * a2 + Math.floor(i2 / (b2 / a2))) * n + i0) * k + kk],
+    (i1, kk, i2, i3) => b[((i3 * b2 + i2) * m + i1) * k + kk],
+  );
 }
 
 function checkMulMat(sa: Shape, sb: Shape, threads: number, seed: number) {
   const a = filled(sa.reduce((p, v) => p * v, 1), seed);
   const b = filled(sb.reduce((p, v) => p * v, 1), seed + 1);
-  const got = loadBinding().mulMat(a, sa, b, sb, { threads });
-  const { out, scale } = referenceMulMat(a, sa, b, sb);
-  if (got.length !== out.length) return `length ${got.length} vs ${out.length}`;
-  for (let i = 0; i < out.length; i++) {
-    if (Math.abs(got[i] - out[i]) > 4e-7 * sa[0] * scale[i] + 1e-6) return `element ${i}: ${got[i]} vs ${out[i]}`;
-  }
-  return null;
+  return compare(loadBinding().mulMat(a, sa, b, sb, { threads }), referenceMulMat(a, sa, b, sb), sa[0]);
 }
 
 test('F32 mul_mat equals a float64 reference at the tiling edges (batches below 8 columns take the old path), 1 and 3 threads', (t) => {
