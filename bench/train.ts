@@ -24,7 +24,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Model } from '../lib/native/index.ts';
 import { Trainer } from '../lib/train/index.ts';
-import { madeF32Llama, madeF32Qwen } from '../test/train/helpers.ts';
+import { ARCHITECTURES, SHAPES as MADE_SHAPES, type MadeArchitecture } from '../lib/native/make-model.ts';
+import { madeF32 } from '../test/train/helpers.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -38,20 +39,26 @@ const seq = Number(opt('seq', '256'));
 const rounds = Number(opt('rounds', '2'));
 const shapes = opt('shapes', 'qwen2.5-0.5b,llama-3.2-1b').split(',');
 
-/** The two paper models' shapes (Hugging Face configs), and the reference's flags for each. */
-const SHAPES: Record<string, { label: string; make: (l: number) => Promise<string>; vocab: number; reference: string[] }> = {
-  'qwen2.5-0.5b': {
-    label: 'Qwen2.5-0.5B shape (width 896, 14/2 heads, FFN 4864, vocab 151936, QKV bias, tied, F32)',
-    make: (l) => madeF32Qwen(`bench-qwen05-${l}l`, { nEmbd: 896, nLayer: l, nHead: 14, nHeadKv: 2, nFf: 4864 }),
-    vocab: 151936,
-    reference: [],
-  },
-  'llama-3.2-1b': {
-    label: 'Llama-3.2-1B shape (width 2048, 32/8 heads, FFN 8192, vocab 128256, tied, F32)',
-    make: (l) => madeF32Llama(`bench-llama1b-${l}l`, { nEmbd: 2048, nLayer: l, nHead: 32, nHeadKv: 8, nFf: 8192 }),
-    vocab: 128256,
-    reference: ['--width', '2048', '--heads', '32', '--kv-heads', '8', '--ffn', '8192', '--vocab', '128256', '--rope-theta', '500000', '--eps', '1e-5', '--no-qkv-bias'],
-  },
+/**
+ * The two paper models' shapes (lib/native/make-model.ts, from the Hugging Face configs) with
+ * `--layers` layers, and the PyTorch reference's flags for the same block.
+ */
+function benchShape(architecture: MadeArchitecture, shape: 'qwen2.5-0.5b' | 'llama-3.2-1b', vocab: number) {
+  const s = MADE_SHAPES[shape];
+  const a = ARCHITECTURES[architecture];
+  return {
+    label: `${shape} shape (width ${s.nEmbd}, ${s.nHead}/${s.nHeadKv} heads, FFN ${s.nFf}, vocab ${vocab}${a.qkvBias ? ', QKV bias' : ''}, tied, F32)`,
+    make: (l: number) => madeF32(architecture, `bench-${shape}-${l}l`, { nEmbd: s.nEmbd, nLayer: l, nHead: s.nHead, nHeadKv: s.nHeadKv, nFf: s.nFf }),
+    vocab,
+    reference: [
+      ...['--width', s.nEmbd, '--heads', s.nHead, '--kv-heads', s.nHeadKv, '--ffn', s.nFf, '--vocab', vocab, '--rope-theta', a.ropeTheta, '--eps', a.rmsEps].map(String),
+      ...(a.qkvBias ? [] : ['--no-qkv-bias']),
+    ],
+  };
+}
+const SHAPES: Record<string, ReturnType<typeof benchShape>> = {
+  'qwen2.5-0.5b': benchShape('qwen2', 'qwen2.5-0.5b', 151936),
+  'llama-3.2-1b': benchShape('llama', 'llama-3.2-1b', 128256),
 };
 for (const shape of shapes) if (!SHAPES[shape]) throw new Error(`--shapes: unknown shape ${shape} (known: ${Object.keys(SHAPES).join(', ')})`);
 

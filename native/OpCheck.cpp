@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "ggml-cpu.h"
@@ -36,6 +37,34 @@ Napi::Float32Array Floats(const Napi::Env & env, const Napi::Value & v, int64_t 
     return a;
 }
 
+using Context = std::unique_ptr<ggml_context, decltype(&ggml_free)>;
+
+// A CPU context holding `floats` of tensor data plus room for a few tensors and one graph.
+Context NewContext(const Napi::Env & env, int64_t floats) {
+    ggml_init_params params{floats * sizeof(float) + 16 * ggml_tensor_overhead() + ggml_graph_overhead() + 1024, nullptr, false};
+    Context ctx(ggml_init(params), &ggml_free);
+    if (!ctx) Throw(env, "ERR_NO_MEMORY", "cannot allocate the op's context");
+    return ctx;
+}
+
+ggml_tensor * Filled(ggml_context * ctx, const std::array<int64_t, 4> & ne, const Napi::Float32Array & data) {
+    ggml_tensor * t = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, ne[0], ne[1], ne[2], ne[3]);
+    std::memcpy(t->data, data.Data(), ggml_nbytes(t));
+    return t;
+}
+
+// Computes `out` on the CPU backend `repeat` times (the work buffer outside the context).
+void Compute(const Napi::Env & env, ggml_context * ctx, ggml_tensor * out, int threads, int repeat) {
+    ggml_cgraph * gf = ggml_new_graph(ctx);
+    ggml_build_forward_expand(gf, out);
+    ggml_cplan plan = ggml_graph_plan(gf, threads, nullptr);
+    std::vector<uint8_t> work(plan.work_size);
+    plan.work_data = work.data();
+    for (int r = 0; r < repeat; r++) {
+        if (ggml_graph_compute(gf, &plan) != GGML_STATUS_SUCCESS) Throw(env, "ERR_COMPUTE", "the op failed");
+    }
+}
+
 enum class Op { OutProduct, MulMat };
 
 // ggml_out_prod(a [n,k,a2,a3], b [m,k,b2,b3]) -> [n,m,b2,b3];
@@ -60,38 +89,14 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
     }
     const int64_t n_out = sa[1 - kdim] * sb[1 - kdim] * sb[2] * sb[3];
 
-    const size_t bytes = (na + nb + n_out) * sizeof(float) + 16 * ggml_tensor_overhead() + ggml_graph_overhead() + 1024;
-    ggml_init_params params{bytes, nullptr, false};
-    ggml_context * ctx = ggml_init(params);
-    if (!ctx) Throw(env, "ERR_NO_MEMORY", "cannot allocate the op's context");
-
-    ggml_tensor * ta = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, sa[0], sa[1], sa[2], sa[3]);
-    std::memcpy(ta->data, a.Data(), na * sizeof(float));
-    ggml_tensor * tb;
-    if (transposeB) {
-        // stored as [k, m, ...]; the op sees its transpose [m, k, ...] (strided, as in backward passes)
-        ggml_tensor * stored = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, sb[1], sb[0], sb[2], sb[3]);
-        std::memcpy(stored->data, b.Data(), nb * sizeof(float));
-        tb = ggml_transpose(ctx, stored);
-    } else {
-        tb = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, sb[0], sb[1], sb[2], sb[3]);
-        std::memcpy(tb->data, b.Data(), nb * sizeof(float));
-    }
-    ggml_tensor * out = op == Op::OutProduct ? ggml_out_prod(ctx, ta, tb) : ggml_mul_mat(ctx, ta, tb);
-    ggml_cgraph * gf = ggml_new_graph(ctx);
-    ggml_build_forward_expand(gf, out);
-    ggml_cplan plan = ggml_graph_plan(gf, threads, nullptr);
-    std::vector<uint8_t> work(plan.work_size);
-    plan.work_data = work.data();
-    ggml_status status = GGML_STATUS_SUCCESS;
-    for (int r = 0; r < repeat && status == GGML_STATUS_SUCCESS; r++) status = ggml_graph_compute(gf, &plan);
-    if (status != GGML_STATUS_SUCCESS) {
-        ggml_free(ctx);
-        Throw(env, "ERR_COMPUTE", "the op failed");
-    }
+    Context ctx = NewContext(env, na + nb + n_out);
+    ggml_tensor * ta = Filled(ctx.get(), sa, a);
+    // transposed: stored as [k, m, ...], the op sees its transpose [m, k, ...] (strided, as in backward passes)
+    ggml_tensor * tb = transposeB ? ggml_transpose(ctx.get(), Filled(ctx.get(), {sb[1], sb[0], sb[2], sb[3]}, b)) : Filled(ctx.get(), sb, b);
+    ggml_tensor * out = op == Op::OutProduct ? ggml_out_prod(ctx.get(), ta, tb) : ggml_mul_mat(ctx.get(), ta, tb);
+    Compute(env, ctx.get(), out, threads, repeat);
     Napi::Float32Array result = Napi::Float32Array::New(env, n_out);
     std::memcpy(result.Data(), out->data, n_out * sizeof(float));
-    ggml_free(ctx);
     return result;
 }
 
@@ -107,24 +112,10 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo & info) {
     Napi::Float32Array labels = Floats(env, info[1], n, "labels");
     if (threads < 1) Throw(env, "ERR_INVALID_ARG", "threads must be at least 1");
 
-    ggml_init_params params{2 * n * sizeof(float) + 8 * ggml_tensor_overhead() + ggml_graph_overhead() + 1024, nullptr, false};
-    ggml_context * ctx = ggml_init(params);
-    if (!ctx) Throw(env, "ERR_NO_MEMORY", "cannot allocate the op's context");
-    ggml_tensor * a = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, shape[0], shape[1], shape[2], shape[3]);
-    ggml_tensor * b = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, shape[0], shape[1], shape[2], shape[3]);
-    std::memcpy(a->data, logits.Data(), n * sizeof(float));
-    std::memcpy(b->data, labels.Data(), n * sizeof(float));
-    ggml_tensor * out = ggml_cross_entropy_loss(ctx, a, b);
-    ggml_cgraph * gf = ggml_new_graph(ctx);
-    ggml_build_forward_expand(gf, out);
-    ggml_cplan plan = ggml_graph_plan(gf, threads, nullptr);
-    std::vector<uint8_t> work(plan.work_size);
-    plan.work_data = work.data();
-    const ggml_status status = ggml_graph_compute(gf, &plan);
-    const double loss = status == GGML_STATUS_SUCCESS ? static_cast<double>(*static_cast<float *>(out->data)) : 0.0;
-    ggml_free(ctx);
-    if (status != GGML_STATUS_SUCCESS) Throw(env, "ERR_COMPUTE", "the op failed");
-    return Napi::Number::New(env, loss);
+    Context ctx = NewContext(env, 2 * n + 1);
+    ggml_tensor * out = ggml_cross_entropy_loss(ctx.get(), Filled(ctx.get(), shape, logits), Filled(ctx.get(), shape, labels));
+    Compute(env, ctx.get(), out, threads, 1);
+    return Napi::Number::New(env, static_cast<double>(*static_cast<const float *>(out->data)));
 }
 
 Napi::Value OutProduct(const Napi::CallbackInfo & info) { return Run(info, Op::OutProduct); }

@@ -24,7 +24,8 @@ export const SHAPES: Record<MadeShape, Shape> = {
   'llama-3.2-1b': { nEmbd: 2048, nLayer: 16, nHead: 32, nHeadKv: 8, nFf: 8192, nCtx: 131072 },
 };
 
-const ARCHITECTURES: Record<MadeArchitecture, { vocab: string; template: string; ropeTheta: number; rmsEps: number; qkvBias: boolean }> = {
+/** Per-family constants (Hugging Face configs) and the vocabulary / chat template each uses. */
+export const ARCHITECTURES: Record<MadeArchitecture, { vocab: string; template: string; ropeTheta: number; rmsEps: number; qkvBias: boolean }> = {
   qwen2: { vocab: 'ggml-vocab-qwen2.gguf', template: QWEN25_CHAT_TEMPLATE, ropeTheta: 1_000_000, rmsEps: 1e-6, qkvBias: true },
   llama: { vocab: 'ggml-vocab-llama-bpe.gguf', template: LLAMA32_CHAT_TEMPLATE, ropeTheta: 500_000, rmsEps: 1e-5, qkvBias: false },
 };

@@ -2,29 +2,32 @@ import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadBinding } from '../../lib/native/binding.ts';
-import { vocabularyPath } from '../../lib/native/make-model.ts';
-import { LLAMA32_CHAT_TEMPLATE, QWEN25_CHAT_TEMPLATE } from '../../lib/native/chat-templates.ts';
+import { ARCHITECTURES, vocabularyPath, type MadeArchitecture } from '../../lib/native/make-model.ts';
 import { packageRoot } from '../../lib/native/package-root.ts';
 
-type TrainShape = { nEmbd: number; nLayer: number; nHead: number; nHeadKv: number; nFf: number };
+export type TrainShape = { nEmbd: number; nLayer: number; nHead: number; nHeadKv: number; nFf: number };
 
-/** An F32 Llama-3-architecture model with the real Llama 3 vocabulary and chat template (tied head, as Llama 3.2 1B). */
-export async function madeF32Llama(name: string, shape: TrainShape): Promise<string> {
+/**
+ * An F32 model of a made family (`lib/native/make-model.ts`: its RoPE base, norm epsilon, QKV
+ * bias, real vocabulary and chat template; tied head) at any shape, cached under .cache/models.
+ */
+export async function madeF32(architecture: MadeArchitecture, name: string, shape: TrainShape): Promise<string> {
   const dir = path.join(packageRoot, '.cache', 'models');
   mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `train-llama-${name}.gguf`);
+  const out = path.join(dir, `train-${architecture}-${name}.gguf`);
   if (!existsSync(out)) {
+    const arch = ARCHITECTURES[architecture];
     await loadBinding().makeModel({
-      architecture: 'llama',
-      name: `mfner-train-llama-${name}`,
-      vocabPath: vocabularyPath('llama'),
-      chatTemplate: LLAMA32_CHAT_TEMPLATE,
+      architecture,
+      name: `mfner-train-${architecture}-${name}`,
+      vocabPath: vocabularyPath(architecture),
+      chatTemplate: arch.template,
       out,
       ...shape,
       nCtx: 4096,
-      ropeTheta: 500_000,
-      rmsEps: 1e-5,
-      qkvBias: false,
+      ropeTheta: arch.ropeTheta,
+      rmsEps: arch.rmsEps,
+      qkvBias: arch.qkvBias,
       tiedEmbeddings: true,
       weightType: 'f32',
       seed: 7,
@@ -34,28 +37,8 @@ export async function madeF32Llama(name: string, shape: TrainShape): Promise<str
 }
 
 /** A narrow F32 Qwen2-architecture model with the real Qwen vocabulary and chat template. */
-export async function madeF32Qwen(name: string, shape: TrainShape): Promise<string> {
-  const dir = path.join(packageRoot, '.cache', 'models');
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `train-${name}.gguf`);
-  if (!existsSync(out)) {
-    await loadBinding().makeModel({
-      architecture: 'qwen2',
-      name: `mfner-train-${name}`,
-      vocabPath: vocabularyPath('qwen2'),
-      chatTemplate: QWEN25_CHAT_TEMPLATE,
-      out,
-      ...shape,
-      nCtx: 4096,
-      ropeTheta: 1_000_000,
-      rmsEps: 1e-6,
-      qkvBias: true,
-      tiedEmbeddings: true,
-      weightType: 'f32',
-      seed: 7,
-    });
-  }
-  return out;
+export function madeF32Qwen(name: string, shape: TrainShape): Promise<string> {
+  return madeF32('qwen2', name, shape);
 }
 
 export function tmpFile(name: string): string {
