@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Model } from '../lib/native/index.ts';
-import { Trainer } from '../lib/train/index.ts';
+import { FULL_FINE_TUNING_LOAD, Trainer } from '../lib/train/index.ts';
 import { ARCHITECTURES, SHAPES as MADE_SHAPES, type MadeArchitecture } from '../lib/native/make-model.ts';
 import { madeF32 } from '../test/train/helpers.ts';
 
@@ -68,7 +68,7 @@ interface Row { method: string; trainTokS: number; forwardTokS: number; ratio: n
 async function child(shape: string, method: 'lora' | 'full'): Promise<Row> {
   const file = await SHAPES[shape].make(layers);
   const vocab = SHAPES[shape].vocab;
-  const model = await Model.load(file, { useMmap: method === 'lora' });
+  const model = await Model.load(file, method === 'full' ? FULL_FINE_TUNING_LOAD : {});
   const trainer = Trainer.create(model, { method, contextSize: seq, threads, rank: 16, alpha: 32, lr: 1e-5 });
   let state = 12345;
   const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296);

@@ -19,6 +19,7 @@ export {
   defaultThreads,
   type ModelMetadata,
   type LoadModelOptions,
+  type WeightInfo,
   type ContextOptions,
   type GenerateOptions,
   type GenerateResult,

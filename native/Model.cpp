@@ -7,6 +7,8 @@
 #include <memory>
 
 #include "PromiseWorker.h"
+#include "ggml-backend.h"
+#include "ggml.h"
 #include "chat.h"
 #include "util.h"
 
@@ -42,6 +44,7 @@ protected:
         params.n_gpu_layers = model_->options_.gpuLayers;
         params.vocab_only = model_->options_.vocabOnly;
         if (!model_->options_.useMmap) params.load_mode = LLAMA_LOAD_MODE_NONE;
+        params.share_tied_output = model_->options_.shareTiedOutput;
         loaded_ = llama_model_load_from_file(model_->path_.c_str(), params);
         if (!loaded_) {
             throw CodedError("ERR_MODEL_LOAD", "llama.cpp could not load the model (truncated, corrupt or unsupported GGUF): " + model_->path_);
@@ -69,6 +72,7 @@ Napi::Object ModelWrap::Init(Napi::Env env, Napi::Object exports) {
     Napi::Function func = DefineClass(env, "Model", {
         InstanceMethod<&ModelWrap::Load>("load"),
         InstanceMethod<&ModelWrap::Metadata>("metadata"),
+        InstanceMethod<&ModelWrap::Weights>("weights"),
         InstanceMethod<&ModelWrap::Tokenize>("tokenize"),
         InstanceMethod<&ModelWrap::Detokenize>("detokenize"),
         InstanceMethod<&ModelWrap::TokenPieces>("tokenPieces"),
@@ -89,6 +93,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<ModelWr
     options_.gpuLayers = static_cast<int32_t>(OptNumber(opts, "gpuLayers", MFNER_CUDA ? -1 : 0));
     options_.vocabOnly = OptBool(opts, "vocabOnly", false);
     options_.useMmap = OptBool(opts, "useMmap", true);
+    options_.shareTiedOutput = OptBool(opts, "shareTiedOutput", false);
 }
 
 ModelWrap::~ModelWrap() { FreeNow(); }
@@ -151,6 +156,23 @@ Napi::Value ModelWrap::Metadata(const Napi::CallbackInfo & info) {
     out.Set("eosToken", tokenOrNull(llama_vocab_eos(vocab_)));
     out.Set("eotToken", tokenOrNull(llama_vocab_eot(vocab_)));
     out.Set("addBos", Napi::Boolean::New(env, llama_vocab_get_add_bos(vocab_)));
+    return out;
+}
+
+// Every weight tensor as loaded: a tied head loaded twice (one copy per device) shows up twice.
+Napi::Value ModelWrap::Weights(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_model * m = Require(env);
+    const int32_t n = llama_model_n_weights(m);
+    Napi::Array out = Napi::Array::New(env, static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) {
+        const ggml_tensor * t = llama_model_weight(m, i);
+        Napi::Object w = Napi::Object::New(env);
+        w.Set("name", Napi::String::New(env, ggml_get_name(t)));
+        w.Set("type", Napi::String::New(env, ggml_type_name(t->type)));
+        w.Set("buffer", t->buffer ? Napi::String::New(env, ggml_backend_buffer_name(t->buffer)) : env.Null());
+        out.Set(static_cast<uint32_t>(i), w);
+    }
     return out;
 }
 

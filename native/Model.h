@@ -16,6 +16,7 @@ struct ModelOptions {
     int32_t gpuLayers = 0;   // 0 on CPU builds; -1 = all when CUDA was built
     bool vocabOnly = false;
     bool useMmap = true;
+    bool shareTiedOutput = false;  // patch 0010: one tensor for a tied embedding and head
 };
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
@@ -40,6 +41,7 @@ public:
 private:
     Napi::Value Load(const Napi::CallbackInfo & info);
     Napi::Value Metadata(const Napi::CallbackInfo & info);
+    Napi::Value Weights(const Napi::CallbackInfo & info);
     Napi::Value Tokenize(const Napi::CallbackInfo & info);
     Napi::Value Detokenize(const Napi::CallbackInfo & info);
     Napi::Value TokenPieces(const Napi::CallbackInfo & info);

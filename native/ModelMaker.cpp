@@ -27,7 +27,7 @@ struct ModelSpec {
     float ropeTheta = 10000.0f, rmsEps = 1e-6f;
     bool qkvBias = false;
     bool tiedEmbeddings = true;
-    bool f16 = true;
+    ggml_type weightType = GGML_TYPE_F16;  // of the matrices; vectors stay F32
     uint64_t seed = 42;
 };
 
@@ -117,7 +117,8 @@ MakeResult WriteModel(const ModelSpec & spec) {
     auto key = [&](const char * suffix) { return a + "." + suffix; };
     gguf_set_val_str(out.get(), "general.architecture", a.c_str());
     gguf_set_val_str(out.get(), "general.name", spec.name.c_str());
-    gguf_set_val_u32(out.get(), "general.file_type", spec.f16 ? 1 : 0);
+    const uint32_t fileType = spec.weightType == GGML_TYPE_F32 ? 0 : spec.weightType == GGML_TYPE_F16 ? 1 : 2;  // llama_ftype: ALL_F32, MOSTLY_F16, MOSTLY_Q4_0
+    gguf_set_val_u32(out.get(), "general.file_type", fileType);
     gguf_set_val_u32(out.get(), "general.quantization_version", 2);
     gguf_set_val_u32(out.get(), key("context_length").c_str(), spec.nCtx);
     gguf_set_val_u32(out.get(), key("embedding_length").c_str(), spec.nEmbd);
@@ -135,7 +136,7 @@ MakeResult WriteModel(const ModelSpec & spec) {
     ggml_init_params gp = {ggml_tensor_overhead() * nTensorsMax, nullptr, /*no_alloc =*/true};
     std::unique_ptr<ggml_context, GgmlDeleter> meta(ggml_init(gp));
     std::vector<TensorPlan> plan;
-    const ggml_type wtype = spec.f16 ? GGML_TYPE_F16 : GGML_TYPE_F32;
+    const ggml_type wtype = spec.weightType;
     auto add = [&](const std::string & name, std::vector<int64_t> ne, Init init) {
         ggml_tensor * t = ne.size() == 1 ? ggml_new_tensor_1d(meta.get(), GGML_TYPE_F32, ne[0])
                                          : ggml_new_tensor_2d(meta.get(), wtype, ne[0], ne[1]);
@@ -181,6 +182,7 @@ MakeResult WriteModel(const ModelSpec & spec) {
     MakeResult result;
     std::vector<float> f32;
     std::vector<ggml_fp16_t> f16;
+    std::vector<uint8_t> quantized;
     for (const auto & tp : plan) {
         const int64_t n = ggml_nelements(tp.tensor);
         f32.resize(static_cast<size_t>(n));
@@ -191,6 +193,10 @@ MakeResult WriteModel(const ModelSpec & spec) {
             f16.resize(static_cast<size_t>(n));
             ggml_fp32_to_fp16_row(f32.data(), f16.data(), n);
             data = f16.data();
+        } else if (tp.tensor->type == GGML_TYPE_Q4_0) {
+            quantized.resize(bytes);
+            ggml_quantize_chunk(GGML_TYPE_Q4_0, f32.data(), quantized.data(), 0, tp.tensor->ne[1], tp.tensor->ne[0], nullptr);
+            data = quantized.data();
         }
         if (std::fwrite(data, 1, bytes, f.get()) != bytes) throw CodedError("ERR_IO", "short write to " + tmp);
         static const char zeros[64] = {0};
@@ -255,7 +261,13 @@ Napi::Value MakeModel(const Napi::CallbackInfo & info) {
     s.rmsEps = static_cast<float>(OptNumber(o, "rmsEps", 1e-6));
     s.qkvBias = OptBool(o, "qkvBias", false);
     s.tiedEmbeddings = OptBool(o, "tiedEmbeddings", true);
-    s.f16 = OptString(o, "weightType", "f16") != "f32";
+    const std::string weightType = OptString(o, "weightType", "f16");
+    if (weightType == "f32") s.weightType = GGML_TYPE_F32;
+    else if (weightType == "f16") s.weightType = GGML_TYPE_F16;
+    else if (weightType == "q4_0") s.weightType = GGML_TYPE_Q4_0;
+    else Throw(env, "ERR_INVALID_ARG", "weightType must be f32, f16 or q4_0");
+    // Q4_0 packs rows in blocks of 32 values.
+    if (s.weightType == GGML_TYPE_Q4_0 && (s.nEmbd % 32 != 0 || s.nFf % 32 != 0)) Throw(env, "ERR_INVALID_ARG", "q4_0 needs nEmbd and nFf to be multiples of 32");
     s.seed = static_cast<uint64_t>(OptNumber(o, "seed", 42));
     return (new MakeModelWorker(env, o, std::move(s)))->Start();
 }

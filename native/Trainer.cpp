@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -338,6 +339,15 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
             for (auto * t : params_) decay_.push_back(ggml_n_dims(t) >= 2);
         } else {
             const bool trainEmbeddings = OptBool(opts, "trainEmbeddings", true);
+            // A tied head offloaded apart from the embedding is a second tensor of the same name;
+            // trained as two parameters, each would get part of the gradient and they would drift.
+            std::set<std::string> seen;
+            for (int32_t i = 0; i < nw; ++i) {
+                const std::string name = ggml_get_name(llama_model_weight(lmodel_, i));
+                if (!seen.insert(name).second) {
+                    throw CodedError("ERR_UNSUPPORTED", "the model holds two copies of " + name + " (a tied output head on another device than the embedding); load it with shareTiedOutput: true for full fine-tuning");
+                }
+            }
             for (int32_t i = 0; i < nw; ++i) {
                 ggml_tensor * w = llama_model_weight(lmodel_, i);
                 std::string name = ggml_get_name(w);

@@ -8,7 +8,7 @@
 //        [--gpu-layers 0|99] [--threads 4] [--context 256] [--addon build-cmake/Release/mfner.node] [--json]
 //   node scripts/train-parity.mjs --model m.gguf --compare cpu.json gpu.json   (prints the max relative difference)
 //
-// Full fine-tuning needs an F32 model. Batches: 2 packed sequences of context/2 tokens each,
+// Full fine-tuning needs an F32 model (a tied one is loaded with shareTiedOutput, patch 0010). Batches: 2 packed sequences of context/2 tokens each,
 // tokens drawn from a seeded generator, every second half scored (a response-only pattern).
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
@@ -67,9 +67,11 @@ function rng(s) {
   };
 }
 
-const model = new binding.Model(modelPath, { gpuLayers, useMmap: method !== 'full' });
+const model = new binding.Model(modelPath, { gpuLayers, useMmap: method !== 'full', shareTiedOutput: method === 'full' });
 await model.load();
 const vocab = model.metadata().vocabularySize;
+// Where the embedding (and a tied head, which full fine-tuning loads as the same tensor) lives.
+const embeddingBuffers = model.weights().filter((w) => w.name === 'token_embd.weight').map((w) => w.buffer);
 const trainer = new binding.Trainer(model, { method, modelPath, contextSize: context, threads, lr: 1e-4, rank: 8, alpha: 16, seed, bInitStd: method === 'lora' ? 0.02 : undefined });
 const rand = rng(seed);
 const half = Math.floor(context / 2);
@@ -107,7 +109,7 @@ for (let s = 0; s < steps; s++) {
   if (!args.includes('--json')) console.log(`step ${s + 1}\tloss ${loss.toFixed(6)}`);
 }
 const device = gpuLayers > 0 ? `gpu-layers ${gpuLayers}` : 'cpu';
-if (args.includes('--json')) console.log(JSON.stringify({ model: path.basename(modelPath), method, steps, seed, context, device, losses, msPerMicroBatch: ms.reduce((a, b) => a + b, 0) / ms.length }));
-else console.log(`${method} on ${device}: ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(1)} ms per micro-batch`);
+if (args.includes('--json')) console.log(JSON.stringify({ model: path.basename(modelPath), method, steps, seed, context, device, embeddingBuffers, losses, msPerMicroBatch: ms.reduce((a, b) => a + b, 0) / ms.length }));
+else console.log(`${method} on ${device} (token_embd.weight in ${embeddingBuffers.join(', ')}): ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(1)} ms per micro-batch`);
 trainer.dispose();
 await model.dispose();

@@ -1,4 +1,4 @@
-export { Model, type ChatMessage, type ModelMetadata, type LoadModelOptions } from './model.ts';
+export { Model, type ChatMessage, type ModelMetadata, type LoadModelOptions, type WeightInfo } from './model.ts';
 export { Context, type ContextOptions, type GenerateOptions, type GenerateResult, type GeneratedSequence, type Prompt } from './context.ts';
 export { createGrammar } from './grammar.ts';
 export { makeModel, madeModelPath, SHAPES, vocabularyPath, type MakeModelOptions, type MadeArchitecture, type MadeShape } from './make-model.ts';

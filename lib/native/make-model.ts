@@ -35,7 +35,7 @@ export interface MakeModelOptions {
   shape: MadeShape;
   out: string;
   seed?: number;
-  weightType?: 'f16' | 'f32';
+  weightType?: 'f16' | 'f32' | 'q4_0';
 }
 
 export function vocabularyPath(architecture: MadeArchitecture): string {

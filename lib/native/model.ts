@@ -1,10 +1,11 @@
 import { loadBinding } from './binding.ts';
 import { Context, type ContextOptions } from './context.ts';
 import { MfnerError, nativeCall, nativeCallSync } from './errors.ts';
-import type { NativeChatMessage, NativeModel, NativeModelMetadata, NativeModelOptions } from './types.ts';
+import type { NativeChatMessage, NativeModel, NativeModelMetadata, NativeModelOptions, NativeWeightInfo } from './types.ts';
 
 export type ChatMessage = NativeChatMessage;
 export type ModelMetadata = NativeModelMetadata;
+export type WeightInfo = NativeWeightInfo;
 
 export interface LoadModelOptions extends NativeModelOptions {}
 
@@ -38,6 +39,12 @@ export class Model {
       return tokens.subarray(1);
     }
     return tokens;
+  }
+
+  /** Every weight tensor as loaded, with the buffer it lives in (a tied head loaded twice is listed twice). */
+  weights(): WeightInfo[] {
+    this.assertLive();
+    return nativeCallSync(() => this.native.weights());
   }
 
   detokenize(tokens: Int32Array | readonly number[], options: { special?: boolean } = {}): string {

@@ -7,6 +7,19 @@ export interface NativeModelOptions {
   gpuLayers?: number;
   vocabOnly?: boolean;
   useMmap?: boolean;
+  /**
+   * Load a tied output head as the token-embedding tensor itself, even when the output layer is
+   * offloaded and the embedding is not (llama.cpp would load a second copy on the GPU). Full
+   * fine-tuning needs it: one tensor, one gradient. Costs the head's GPU copy (patch 0010).
+   */
+  shareTiedOutput?: boolean;
+}
+
+/** One weight tensor as loaded; `buffer` names where it lives (CPU, CUDA0, CUDA_Host, CPU_REPACK). */
+export interface NativeWeightInfo {
+  name: string;
+  type: string;
+  buffer: string | null;
 }
 
 export interface NativeModelMetadata {
@@ -34,6 +47,7 @@ export interface NativeChatMessage {
 export interface NativeModel {
   load(): Promise<NativeModel>;
   metadata(): NativeModelMetadata;
+  weights(): NativeWeightInfo[];
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Int32Array;
   detokenize(tokens: Int32Array | readonly number[], options?: { special?: boolean }): string;
   tokenPieces(tokens: Int32Array | readonly number[], options?: { special?: boolean }): Buffer[];
@@ -139,7 +153,7 @@ export interface NativeMakeModelSpec {
   rmsEps?: number;
   qkvBias?: boolean;
   tiedEmbeddings?: boolean;
-  weightType?: 'f16' | 'f32';
+  weightType?: 'f16' | 'f32' | 'q4_0';
   seed?: number;
 }
 

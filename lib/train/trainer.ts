@@ -7,7 +7,7 @@
 import { mkdirSync, existsSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { MfnerError, nativeCall, nativeCallSync } from '../native/errors.ts';
-import type { Model } from '../native/model.ts';
+import type { LoadModelOptions, Model } from '../native/model.ts';
 import { packExamples, tokenizeExample, type MicroBatch, type TokenizedExample, type TrainExample } from './examples.ts';
 import { trainerConstructor, type NativeStepResult, type NativeTrainer, type NativeTrainerOptions } from './native.ts';
 import { learningRate, type ScheduleKind } from './schedule.ts';
@@ -101,6 +101,13 @@ function shuffled(n: number, seed: number): number[] {
   return out;
 }
 
+/**
+ * How to load a model for full fine-tuning: weights in writable memory (not a read-only file
+ * mapping), and a tied output head as the embedding tensor itself rather than a second copy on the
+ * GPU (patch 0010), so the two get one gradient.
+ */
+export const FULL_FINE_TUNING_LOAD: Readonly<LoadModelOptions> = Object.freeze({ useMmap: false, shareTiedOutput: true });
+
 export class Trainer {
   private constructor(
     readonly model: Model,
@@ -108,7 +115,7 @@ export class Trainer {
     readonly options: TrainerOptions,
   ) {}
 
-  /** LoRA needs any model; full fine-tuning an F32 model loaded with `useMmap: false`. */
+  /** LoRA needs any model; full fine-tuning an F32 model loaded with `FULL_FINE_TUNING_LOAD`. */
   static create(model: Model, options: TrainerOptions): Trainer {
     const Ctor = trainerConstructor();
     const { chatTemplate: _template, ...nativeOptions } = options;

@@ -44,6 +44,11 @@ test('mfner make-model writes a model that mfner model info reads', (t) => {
   const info = JSON.parse(mfner('model', 'info', out, '--json').stdout);
   t.like(info, { architecture: 'llama', vocabularySize: 128256, layerCount: 2, embeddingLength: 32 });
   t.regex(info.chatTemplate, /start_header_id/);
+  // Q4_0 matrices: 18 bytes per 32 weights against F16's 64.
+  const q4 = mfner('make-model', '--arch', 'llama', '--shape', 'tiny', '--weight-type', 'q4_0', '--out', path.join(tempDir(), 'llama-tiny-q4.gguf'), '--json');
+  t.is(q4.code, 0, q4.stderr);
+  t.true(JSON.parse(q4.stdout).dataBytes < 0.35 * JSON.parse(made.stdout).dataBytes);
+  t.regex(mfner('make-model', '--arch', 'llama', '--weight-type', 'q8', '--out', '/tmp/x.gguf').stderr, /--weight-type must be f16, f32 or q4_0 \[ERR_INVALID_ARG\]/);
 });
 
 test('CLI errors are one line with a stable code and exit 1', (t) => {

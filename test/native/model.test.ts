@@ -13,6 +13,13 @@ test('a made tiny qwen2 model loads and renders a multi-turn chat with the Qwen 
   t.is(model.metadata.vocabularySize, 151936);
   t.is(model.metadata.layerCount, 2);
   t.truthy(model.metadata.chatTemplate);
+  // 2 + 2 layers × 12 tensors (norms, Q/K/V with bias, output, SwiGLU); the tied head is not listed again.
+  const weights = model.weights();
+  t.is(weights.length, 26);
+  t.is(weights.filter((w) => w.name === 'token_embd.weight').length, 1);
+  t.like(weights.find((w) => w.name === 'blk.1.attn_q.weight'), { type: 'f16' });
+  t.like(weights.find((w) => w.name === 'blk.1.attn_q.bias'), { type: 'f32' });
+  t.true(weights.every((w) => typeof w.buffer === 'string' && w.buffer.length > 0));
   const messages = [
     { role: 'user', content: 'Text: BCL6 plays a role.\n\nType: protein' },
     { role: 'assistant', content: 'Answer: ["BCL6"]' },

@@ -5,14 +5,14 @@
 import test from 'ava';
 import { Model } from '../../lib/native/index.ts';
 import { loadBinding } from '../../lib/native/binding.ts';
-import { hasTrainer } from '../../lib/train/index.ts';
+import { FULL_FINE_TUNING_LOAD, hasTrainer } from '../../lib/train/index.ts';
 import { trainerConstructor, type NativeTrainer, type NativeTrainerOptions } from '../../lib/train/native.ts';
 import { madeF32Qwen, maxAbs, relDiff } from './helpers.ts';
 
 const SMALL = { nEmbd: 32, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 64 };
 
 async function setup(options: NativeTrainerOptions) {
-  const model = await Model.load(await madeF32Qwen('small', SMALL), { useMmap: false });
+  const model = await Model.load(await madeF32Qwen('small', SMALL), FULL_FINE_TUNING_LOAD);
   const Trainer = trainerConstructor();
   const trainer = new Trainer(model.native, { contextSize: 64, threads: 1, ...options, modelPath: model.path });
   return { model, trainer };
@@ -146,7 +146,7 @@ test('0002: gradients accumulate across steps until reset, keyed by tensor', asy
 test('0006: AdamW keeps its moments between steps (weights in host memory, as with --gpu-layers 0 on a CUDA build)', async (t) => {
   // On a CUDA build the moments used to live on the GPU while the step ran on the CPU beside its
   // weight, so each step started from zero moments; here the second update must be Adam's.
-  const model = await Model.load(await madeF32Qwen('small', SMALL), { useMmap: false, gpuLayers: 0 });
+  const model = await Model.load(await madeF32Qwen('small', SMALL), { ...FULL_FINE_TUNING_LOAD, gpuLayers: 0 });
   const Trainer = trainerConstructor();
   const lr = 1e-3;
   const trainer = new Trainer(model.native, { method: 'full', contextSize: 64, threads: 1, lr, modelPath: model.path });
@@ -213,7 +213,7 @@ test('LoRA: finite differences agree with the gradient of A and B (K and V targe
 test('0004: a Qwen2.5-0.5B-structure graph (24 layers, 14/2 heads, QKV bias, tied head; narrow widths) trains with LoRA on all linear layers and in full', async (t) => {
   // Widths do not change the node count; the 24-layer structure is what overflowed the budget.
   const file = await madeF32Qwen('qwen05-structure', { nEmbd: 56, nLayer: 24, nHead: 14, nHeadKv: 2, nFf: 64 });
-  const model = await Model.load(file, { useMmap: false });
+  const model = await Model.load(file, FULL_FINE_TUNING_LOAD);
   const Trainer = trainerConstructor();
   try {
     for (const method of ['lora', 'full'] as const) {

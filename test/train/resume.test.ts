@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Model } from '../../lib/native/index.ts';
-import { Trainer, type TrainExample, type TrainerOptions } from '../../lib/train/index.ts';
+import { FULL_FINE_TUNING_LOAD, Trainer, type TrainExample, type TrainerOptions } from '../../lib/train/index.ts';
 import { sharedFile } from '../helpers/shared.ts';
 import { madeF32Qwen, relDiff } from './helpers.ts';
 
@@ -32,7 +32,7 @@ async function snapshot(trainer: Trainer): Promise<Map<string, Float32Array>> {
 for (const method of ['lora', 'full'] as const) {
   test.serial(`${method}: abort via AbortSignal, resume from the checkpoint = the uninterrupted run`, async (t) => {
     if (stories.missing) return t.pass(stories.missing);
-    const load = () => Model.load(stories.path, method === 'full' ? { useMmap: false } : {});
+    const load = () => Model.load(stories.path, method === 'full' ? FULL_FINE_TUNING_LOAD : {});
     const options: TrainerOptions = { method, contextSize: 128, threads: 1, rank: 4, alpha: 8, seed: 11 };
 
     // uninterrupted
@@ -92,7 +92,7 @@ for (const method of ['lora', 'full'] as const) {
 }
 
 async function lossOfBase(method: 'lora' | 'full'): Promise<number> {
-  const m = await Model.load(stories.path, method === 'full' ? { useMmap: false } : {});
+  const m = await Model.load(stories.path, method === 'full' ? FULL_FINE_TUNING_LOAD : {});
   const tr = Trainer.create(m, { method: 'lora', contextSize: 128, threads: 1, rank: 1, alpha: 1, targets: ['attn_q'] });
   try {
     return (await tr.loss(data)).mean;
@@ -104,7 +104,7 @@ async function lossOfBase(method: 'lora' | 'full'): Promise<number> {
 
 test.serial('saveModel runs on a worker thread: the event loop keeps turning while a model is written', async (t) => {
   const file = await madeF32Qwen('save-async', { nEmbd: 128, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 256 });
-  const model = await Model.load(file, { useMmap: false });
+  const model = await Model.load(file, FULL_FINE_TUNING_LOAD);
   const trainer = Trainer.create(model, { method: 'full', contextSize: 64, threads: 1 });
   const dir = outDir('save');
   try {

@@ -13,7 +13,7 @@
  */
 import test from 'ava';
 import { Model } from '../../lib/native/index.ts';
-import { Trainer, datasetTrainingData } from '../../lib/train/index.ts';
+import { FULL_FINE_TUNING_LOAD, Trainer, datasetTrainingData } from '../../lib/train/index.ts';
 import { FALLBACK_CHAT_TEMPLATE } from '../../lib/pipeline/extract.ts';
 import { sharedFile } from '../helpers/shared.ts';
 
@@ -27,7 +27,7 @@ test(`stories260K, full fine-tuning on ${N} NCBI-disease examples in single_term
   if (stories.missing) return t.pass(stories.missing);
   if (ncbi.missing) return t.pass(ncbi.missing);
   const { train } = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'only:single_term', draw: 1, trainCap: N + 20, devCap: 1 });
-  const model = await Model.load(stories.path, { useMmap: false });
+  const model = await Model.load(stories.path, FULL_FINE_TUNING_LOAD);
   const trainer = Trainer.create(model, { method: 'full', contextSize: 512, threads: 1, lr: 5e-3 });
   try {
     // the first N that fit the context (one of the first 200 has 573 tokens)

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { Model } from '../../lib/native/index.ts';
-import { Trainer, tokenizeExample, type TrainExample } from '../../lib/train/index.ts';
+import { FULL_FINE_TUNING_LOAD, Trainer, tokenizeExample, type TrainExample } from '../../lib/train/index.ts';
 import { sharedFile } from '../helpers/shared.ts';
 import { tmpFile } from './helpers.ts';
 
@@ -39,7 +39,7 @@ async function trainerLogprobs(trainer: Trainer, prompt: Int32Array, generated: 
 
 test('full fine-tuning on stories260K: loss falls and greedy answers reproduce the targets', async (t) => {
   if (stories.missing) return t.pass(stories.missing);
-  const model = await Model.load(stories.path, { useMmap: false });
+  const model = await Model.load(stories.path, FULL_FINE_TUNING_LOAD);
   const trainer = Trainer.create(model, { method: 'full', contextSize: 128, threads: 1, lr: 3e-3 });
   try {
     const before = await trainer.loss(data);

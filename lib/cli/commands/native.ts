@@ -97,7 +97,7 @@ Examples:
     .requiredOption('--out <gguf>', 'output file')
     .option('--arch <name>', 'qwen2 (Qwen2 vocabulary, Qwen2.5 template) or llama (Llama-3 vocabulary, Llama-3.2 template)', 'qwen2')
     .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')}`, 'tiny')
-    .option('--weight-type <t>', 'f16 or f32', 'f16')
+    .option('--weight-type <t>', 'f16, f32 or q4_0 (the matrices; norms and biases stay f32)', 'f16')
     .option('--seed <n>', 'weights seed', positiveInt('--seed'), 42)
     .option('--json', 'print one JSON object')
     .addHelpText('after', `
@@ -110,7 +110,7 @@ Examples:
     .action(async (opts: { out: string; arch: string; shape: string; weightType: string; seed: number; json?: boolean }) => {
       if (opts.arch !== 'qwen2' && opts.arch !== 'llama') throw new MfnerError('ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${opts.arch}`);
       if (!(opts.shape in SHAPES)) throw new MfnerError('ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
-      if (opts.weightType !== 'f16' && opts.weightType !== 'f32') throw new MfnerError('ERR_INVALID_ARG', '--weight-type must be f16 or f32');
+      if (opts.weightType !== 'f16' && opts.weightType !== 'f32' && opts.weightType !== 'q4_0') throw new MfnerError('ERR_INVALID_ARG', '--weight-type must be f16, f32 or q4_0');
       const r = await makeModel({ architecture: opts.arch as MadeArchitecture, shape: opts.shape as MadeShape, out: opts.out, seed: opts.seed, weightType: opts.weightType });
       if (opts.json) return printJson(r);
       process.stdout.write(`wrote ${r.path}: ${r.parameterCount.toLocaleString('en-US')} parameters, ${r.tensorCount} tensors\n`);
