@@ -8,10 +8,10 @@ import { packageRoot } from '../../lib/native/package-root.ts';
 export type TrainShape = { nEmbd: number; nLayer: number; nHead: number; nHeadKv: number; nFf: number };
 
 /**
- * An F32 model of a made family (`lib/native/make-model.ts`: its RoPE base, norm epsilon, QKV
- * bias, real vocabulary and chat template; tied head) at any shape, cached under .cache/models.
+ * A model of a made family (`lib/native/make-model.ts`: its RoPE base, norm epsilon, QKV bias,
+ * real vocabulary and chat template; tied head) at any shape, cached under .cache/models.
  */
-export async function madeF32(architecture: MadeArchitecture, name: string, shape: TrainShape): Promise<string> {
+export async function madeTied(architecture: MadeArchitecture, name: string, shape: TrainShape, weightType: 'f32' | 'q4_0'): Promise<string> {
   const dir = path.join(packageRoot, '.cache', 'models');
   mkdirSync(dir, { recursive: true });
   const out = path.join(dir, `train-${architecture}-${name}.gguf`);
@@ -29,11 +29,16 @@ export async function madeF32(architecture: MadeArchitecture, name: string, shap
       rmsEps: arch.rmsEps,
       qkvBias: arch.qkvBias,
       tiedEmbeddings: true,
-      weightType: 'f32',
+      weightType,
       seed: 7,
     });
   }
   return out;
+}
+
+/** An F32 made model (full fine-tuning needs F32). */
+export function madeF32(architecture: MadeArchitecture, name: string, shape: TrainShape): Promise<string> {
+  return madeTied(architecture, name, shape, 'f32');
 }
 
 /** A narrow F32 Qwen2-architecture model with the real Qwen vocabulary and chat template. */

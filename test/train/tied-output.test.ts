@@ -8,46 +8,16 @@
  * reproduces the loader's behaviour on any x86-64 with AVX2 or ARM with dot-product, so this file
  * tests the patch without a GPU.
  */
-import { mkdirSync, existsSync } from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import { loadBinding } from '../../lib/native/binding.ts';
-import { ARCHITECTURES, vocabularyPath } from '../../lib/native/make-model.ts';
 import { Model } from '../../lib/native/index.ts';
-import { packageRoot } from '../../lib/native/package-root.ts';
 import { FULL_FINE_TUNING_LOAD, Trainer, type TrainExample } from '../../lib/train/index.ts';
 import { trainerConstructor } from '../../lib/train/native.ts';
-import { madeF32Qwen, tmpFile } from './helpers.ts';
+import { madeF32Qwen, madeTied, tmpFile } from './helpers.ts';
 
 const system = loadBinding().systemInfo().system;
 // ggml-cpu repacks Q4_0 for AVX2 (x86-64) and for NEON with dot-product or int8 matmul (ARM).
 const repacksQ40 = /REPACK = 1/.test(system) && /AVX2 = 1|DOTPROD = 1|MATMUL_INT8 = 1/.test(system);
-
-async function madeQ40Tied(): Promise<string> {
-  const dir = path.join(packageRoot, '.cache', 'models');
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, 'train-qwen2-tied-q4_0.gguf');
-  if (!existsSync(out)) {
-    const arch = ARCHITECTURES.qwen2;
-    await loadBinding().makeModel({
-      architecture: 'qwen2',
-      vocabPath: vocabularyPath('qwen2'),
-      chatTemplate: arch.template,
-      out,
-      nEmbd: 64,
-      nLayer: 2,
-      nHead: 4,
-      nHeadKv: 2,
-      nFf: 128,
-      nCtx: 512,
-      qkvBias: true,
-      tiedEmbeddings: true,
-      weightType: 'q4_0',
-      seed: 11,
-    });
-  }
-  return out;
-}
 
 const copies = (model: Model, name: string) => model.weights().filter((w) => w.name === name);
 
@@ -55,7 +25,7 @@ const q40Test = repacksQ40 ? test : test.skip;
 if (!repacksQ40) console.log(`tied-output: skipping the Q4_0 repack case, this CPU build does not repack Q4_0 (${system.trim()})`);
 
 q40Test('0010: a tied Q4_0 head that llama.cpp loads twice (CPU, CPU_REPACK) is one tensor with shareTiedOutput; answers stay the same; full fine-tuning refuses two copies', async (t) => {
-  const file = await madeQ40Tied();
+  const file = await madeTied('qwen2', 'tied-q4_0', { nEmbd: 64, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 128 }, 'q4_0');
   const plain = await Model.load(file);
   const shared = await Model.load(file, { shareTiedOutput: true });
   try {
