@@ -339,12 +339,16 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
             for (auto * t : params_) decay_.push_back(ggml_n_dims(t) >= 2);
         } else {
             const bool trainEmbeddings = OptBool(opts, "trainEmbeddings", true);
+            // rope_freqs is a constant, not a weight; llama.cpp may hold a copy per device (it is
+            // TENSOR_DUPLICATED per layer), which is harmless as nothing trains it.
+            const auto constant = [](const std::string & name) { return name == "rope_freqs.weight"; };
             // A tied head offloaded apart from the embedding is a second tensor of the same name;
             // trained as two parameters, each would get part of the gradient and they would drift.
+            // (After this pass no trained weight is listed twice, so the loop below needs no dedupe.)
             std::set<std::string> seen;
             for (int32_t i = 0; i < nw; ++i) {
                 const std::string name = ggml_get_name(llama_model_weight(lmodel_, i));
-                if (!seen.insert(name).second) {
+                if (!constant(name) && !seen.insert(name).second) {
                     throw CodedError("ERR_UNSUPPORTED", "the model holds two copies of " + name + " (a tied output head on another device than the embedding); load it with shareTiedOutput: true for full fine-tuning");
                 }
             }
@@ -354,9 +358,8 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
                 if (w->type != GGML_TYPE_F32) {
                     throw CodedError("ERR_UNSUPPORTED", "full fine-tuning needs an F32 model; tensor " + name + " is " + ggml_type_name(w->type));
                 }
-                if (name == "rope_freqs.weight") continue;  // a constant, not a weight
+                if (constant(name)) continue;
                 if (!trainEmbeddings && name == "token_embd.weight") continue;
-                if (std::find(params_.begin(), params_.end(), w) != params_.end()) continue;
                 params_.push_back(w);
                 paramNames_.push_back(name);
                 // HF's default: no decay on biases and norm weights (the 1-D tensors); embeddings decay
