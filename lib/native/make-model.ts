@@ -8,7 +8,7 @@ import { packageRoot } from './package-root.ts';
 export type MadeArchitecture = 'qwen2' | 'llama';
 export type MadeShape = 'tiny' | 'qwen2.5-0.5b' | 'llama-3.2-1b';
 
-interface Shape {
+export interface Shape {
   nEmbd: number;
   nLayer: number;
   nHead: number;
@@ -32,8 +32,13 @@ export const ARCHITECTURES: Record<MadeArchitecture, { vocab: string; template: 
 
 export interface MakeModelOptions {
   architecture: MadeArchitecture;
-  shape: MadeShape;
+  /** A named shape, or explicit dimensions (a model sized by measurement, e.g. for the corpus vocabulary). */
+  shape: MadeShape | Shape;
   out: string;
+  /** A vocab-only GGUF to take the tokenizer from (default the family's, from llama.cpp's models/): see corpus-vocab.ts. */
+  vocabPath?: string;
+  /** general.name (default mfner-random-<arch>-<shape>). */
+  name?: string;
   seed?: number;
   weightType?: 'f16' | 'f32' | 'q4_0';
 }
@@ -45,19 +50,19 @@ export function vocabularyPath(architecture: MadeArchitecture): string {
 /** Writes a GGUF with random weights, a real tokenizer and the family's chat template. */
 export async function makeModel(options: MakeModelOptions) {
   const arch = ARCHITECTURES[options.architecture];
-  const shape = SHAPES[options.shape];
+  const shape = typeof options.shape === 'string' ? SHAPES[options.shape] : options.shape;
   if (!arch) throw new MfnerError('ERR_INVALID_ARG', `unknown architecture "${options.architecture}" (qwen2, llama)`);
-  if (!shape) throw new MfnerError('ERR_INVALID_ARG', `unknown shape "${options.shape}" (${Object.keys(SHAPES).join(', ')})`);
-  const vocabPath = vocabularyPath(options.architecture);
+  if (!shape) throw new MfnerError('ERR_INVALID_ARG', `unknown shape "${String(options.shape)}" (${Object.keys(SHAPES).join(', ')})`);
+  const vocabPath = options.vocabPath ?? vocabularyPath(options.architecture);
   if (!existsSync(vocabPath)) {
-    throw new MfnerError('ERR_VOCAB_MISSING', `vocabulary file ${vocabPath} is missing: the llama.cpp source is not extracted (run npm install)`);
+    throw new MfnerError('ERR_VOCAB_MISSING', options.vocabPath ? `vocabulary file ${vocabPath} is missing` : `vocabulary file ${vocabPath} is missing: the llama.cpp source is not extracted (run npm install)`);
   }
   mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
   const binding = loadBinding();
   return nativeCall(() =>
     binding.makeModel({
       architecture: options.architecture,
-      name: `mfner-random-${options.architecture}-${options.shape}`,
+      name: options.name ?? `mfner-random-${options.architecture}-${typeof options.shape === 'string' ? options.shape : 'custom'}`,
       vocabPath,
       chatTemplate: arch.template,
       out: path.resolve(options.out),

@@ -1,0 +1,66 @@
+import test from 'ava';
+import path from 'node:path';
+import { trainVocabulary, writeVocabularyGguf, TOKEN_TYPE } from '../../lib/native/corpus-vocab.ts';
+import { makeModel } from '../../lib/native/make-model.ts';
+import { Model } from '../../lib/native/model.ts';
+import { datasetTrainingData } from '../../lib/train/data.ts';
+import { corporaRoot, withCorpora } from '../corpus/corpora.ts';
+import { tempDir } from './helpers.ts';
+
+test('merges the most frequent pair first, deterministically, and stops at the size', (t) => {
+  const texts = ['low lower lowest', 'low low newer', 'newest low'];
+  const a = trainVocabulary(texts, { size: 3 + 2 + 256 + 20, minCharCount: 1 });
+  const b = trainVocabulary([...texts], { size: 3 + 2 + 256 + 20, minCharCount: 1 });
+  t.deepEqual(a.tokens, b.tokens);
+  t.true(a.tokens.length <= 3 + 2 + 256 + 20);
+  t.deepEqual(a.tokens.slice(0, 5), ['<unk>', '<s>', '</s>', '<|im_start|>', '<|im_end|>']);
+  t.is(a.tokens[5], '<0x00>');
+  t.is(a.types[5], TOKEN_TYPE.byte);
+  // "▁low" occurs five times: its merges come before any other word's.
+  const firstMerge = a.scores.findIndex((s) => s === -1);
+  t.true(['▁l', 'lo', 'ow', '▁lo', '▁low'].includes(a.tokens[firstMerge]), a.tokens[firstMerge]);
+  t.true(a.tokens.includes('▁low'));
+  // Scores fall with each merge, so llama.cpp's SPM tokenizer replays them in order.
+  const merged = a.scores.filter((s) => s < 0);
+  t.deepEqual(merged, [...merged].sort((x, y) => y - x));
+  t.is(new Set(a.tokens).size, a.tokens.length);
+});
+
+test('refuses a size that cannot hold the specials and bytes', (t) => {
+  t.throws(() => trainVocabulary(['a b'], { size: 100 }), { message: /vocabulary size/ });
+});
+
+withCorpora('a corpus vocabulary in a made model: llama.cpp reads it, prompts round-trip and take far fewer tokens', async (t) => {
+  const dir = tempDir();
+  const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'all', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
+  const texts = data.train.flatMap((e) => e.messages.map((m) => m.content));
+  const vocab = trainVocabulary(texts, { size: 1024 });
+  t.is(vocab.tokens.length, 1024);
+  const vocabFile = path.join(dir, 'vocab.gguf');
+  writeVocabularyGguf(vocabFile, vocab);
+  const out = path.join(dir, 'model.gguf');
+  await makeModel({ architecture: 'qwen2', shape: { nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 512 }, out, vocabPath: vocabFile, weightType: 'f32' });
+  const model = await Model.load(out);
+  try {
+    t.is(model.metadata.vocabularySize, vocab.tokens.length);
+    t.false(model.metadata.addBos);
+    let chars = 0;
+    let tokens = 0;
+    for (const e of data.train.slice(0, 40)) {
+      const rendered = model.renderChat(e.messages, { addGenerationPrompt: false });
+      const ids = model.tokenize(rendered, { parseSpecial: true });
+      t.is(model.detokenize(ids, { special: true }), rendered);
+      // The chat markers are single control tokens; <|im_end|> ends a turn.
+      t.true(ids.includes(vocab.controls['<|im_end|>']));
+      chars += rendered.length;
+      tokens += ids.length;
+    }
+    // Text unseen in training (held-out sentence, odd characters) still round-trips via bytes.
+    const odd = 'Ataxia-telangiectasia (A-T) 𝛼-synuclein µg/kg 😀';
+    t.is(model.detokenize(model.tokenize(odd)), odd);
+    // Learned pieces: well under one token per 3 characters (bytes alone would be 1 per char).
+    t.true(tokens < chars / 3, `${tokens} tokens for ${chars} characters`);
+  } finally {
+    await model.dispose();
+  }
+});
