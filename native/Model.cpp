@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 
+#include "ModelCheck.h"
 #include "PromiseWorker.h"
 #include "ggml-backend.h"
 #include "ggml.h"
@@ -16,21 +17,6 @@ namespace mfner {
 
 Napi::FunctionReference ModelWrap::constructor;
 
-namespace {
-
-// Checks the file before llama.cpp sees it, so a wrong path or a non-GGUF file is a clear
-// error rather than whatever the loader happens to do with it.
-void CheckGgufFile(const std::string & path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw CodedError("ERR_MODEL_NOT_FOUND", "model file not found or not readable: " + path);
-    char magic[4] = {0, 0, 0, 0};
-    f.read(magic, 4);
-    if (f.gcount() < 4 || std::memcmp(magic, "GGUF", 4) != 0) {
-        throw CodedError("ERR_NOT_GGUF", "not a GGUF model file (bad magic): " + path);
-    }
-}
-
-}  // namespace
 
 class LoadModelWorker : public PromiseWorker {
 public:
@@ -40,6 +26,7 @@ public:
 protected:
     void Run() override {
         CheckGgufFile(model_->path_);
+        CheckModelHeader(model_->path_, model_->options_.vocabOnly);
         llama_model_params params = llama_model_default_params();
         params.n_gpu_layers = model_->options_.gpuLayers;
         params.vocab_only = model_->options_.vocabOnly;
@@ -323,7 +310,7 @@ Napi::Value ModelWrap::LoadAdapter(const Napi::CallbackInfo & info) {
     llama_model * m = Require(env);
     std::string path = ArgString(info, 0, "adapter path");
     try {
-        CheckGgufFile(path);
+        CheckGgufFile(path, true);
     } catch (const CodedError & e) {
         Throw(env, e.code(), e.what());
     }
