@@ -537,9 +537,17 @@ Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
         Throw(env, "ERR_INVALID_ARG", "maxTokens must be an integer in 1..contextSize");
     }
     req.maxTokens = static_cast<int32_t>(maxTokens);
-    req.temperature = static_cast<float>(OptNumber(opts, "temperature", 0));
-    req.topK = static_cast<int32_t>(OptNumber(opts, "topK", 0));
-    req.topP = static_cast<float>(OptNumber(opts, "topP", 1));
+    // The same rules as lib/native/context.ts (which names the option first): a NaN or negative
+    // value would otherwise quietly mean "greedy" or "no cut".
+    const double temperature = OptNumber(opts, "temperature", 0);
+    if (!(temperature >= 0 && std::isfinite(temperature))) Throw(env, "ERR_INVALID_ARG", "temperature must be a finite number >= 0");
+    const double topK = OptNumber(opts, "topK", 0);
+    if (!(topK >= 0 && topK <= 2147483647.0) || topK != std::floor(topK)) Throw(env, "ERR_INVALID_ARG", "topK must be an integer >= 0 (0: no cut)");
+    const double topP = OptNumber(opts, "topP", 1);
+    if (!(topP > 0 && topP <= 1)) Throw(env, "ERR_INVALID_ARG", "topP must be a number in (0, 1]");
+    req.temperature = static_cast<float>(temperature);
+    req.topK = static_cast<int32_t>(topK);
+    req.topP = static_cast<float>(topP);
     req.ignoreEos = OptBool(opts, "ignoreEos", false);
     req.logprobs = OptBool(opts, "logprobs", false);
     {

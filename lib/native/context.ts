@@ -81,8 +81,9 @@ export class Context {
 
   /** Applies LoRA adapters (GGUF files made for this model) to later generations. */
   setAdapters(adapters: readonly { path: string; scale?: number }[]): Promise<void> {
+    // As generate: refused once dispose() started, run when queued before it.
+    if (this.disposed) return Promise.reject(new MfnerError('ERR_DISPOSED', 'context is disposed'));
     const run = this.tail.then(() => {
-      if (this.disposed) throw new MfnerError('ERR_DISPOSED', 'context is disposed');
       const list = adapters.map((a) => ({ id: this.model.adapterId(a.path), scale: a.scale ?? 1 }));
       nativeCallSync(() => this.native.setAdapters(list));
       this.adapterPaths = adapters.map((a) => a.path);
@@ -96,8 +97,18 @@ export class Context {
     return !this.disposed && this.adapterPaths.includes(path);
   }
 
+  /**
+   * Queues a generation. Refused with `ERR_DISPOSED` once `dispose()` (of this context or its
+   * model) has started; a call queued before it runs to the end. Bad options reject at once with
+   * `ERR_INVALID_ARG` naming the option.
+   */
   generate(prompts: readonly Prompt[], options: GenerateOptions = {}): Promise<GenerateResult> {
     if (this.disposed) return Promise.reject(new MfnerError('ERR_DISPOSED', 'context is disposed'));
+    try {
+      checkGenerateOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const run = this.tail.then(() => this.run(prompts, options));
     this.tail = run.catch(() => undefined);
     return run;
@@ -105,7 +116,8 @@ export class Context {
 
   private async run(prompts: readonly Prompt[], options: GenerateOptions): Promise<GenerateResult> {
     const { signal } = options;
-    // No disposed check here: dispose() waits for calls queued before it.
+    // No disposed check here: dispose() waits for calls queued before it (and the model's
+    // *Live methods do not check either: the native model is freed only after this settles).
     if (signal?.aborted) throw new MfnerError('ERR_ABORTED', 'generation aborted before it started');
     const tokenized = prompts.map((p) => this.toTokens(p, options.addSpecial ?? true));
     const constraints = expandConstraints(options.constraint, prompts.length);
@@ -148,7 +160,7 @@ export class Context {
    * every SentencePiece decoder does.
    */
   private continuation(prompt: Int32Array, generated: Int32Array): string {
-    const text = Buffer.concat(this.model.tokenPieces(generated, { special: false })).toString('utf8');
+    const text = Buffer.concat(this.model.tokenPiecesLive(generated, { special: false })).toString('utf8');
     const bos = this.model.metadata.bosToken;
     const atStart = prompt.length === 0 || (prompt.length === 1 && prompt[0] === bos);
     return atStart && text.startsWith(' ') && this.model.addsSpacePrefix ? text.slice(1) : text;
@@ -156,7 +168,7 @@ export class Context {
 
   private toTokens(prompt: Prompt, addSpecial: boolean): Int32Array {
     if (typeof prompt === 'string') {
-      return prompt.length === 0 ? new Int32Array(0) : this.model.tokenize(prompt, { addSpecial, parseSpecial: true });
+      return prompt.length === 0 ? new Int32Array(0) : this.model.tokenizeLive(prompt, { addSpecial, parseSpecial: true });
     }
     if (prompt instanceof Int32Array) return prompt;
     if (!Array.isArray(prompt)) throw new MfnerError('ERR_INVALID_ARG', 'a prompt must be a string, an Int32Array or an array of token ids');
@@ -180,6 +192,26 @@ export class Context {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+function invalid(option: string, rule: string): never {
+  throw new MfnerError('ERR_INVALID_ARG', `option ${option} must be ${rule}`);
+}
+
+/** The numeric and flag options of generate, checked as the CLI checks its flags. */
+export function checkGenerateOptions(o: GenerateOptions): void {
+  if (o === null || typeof o !== 'object') throw new MfnerError('ERR_INVALID_ARG', 'generate options must be an object');
+  const num = (v: unknown) => typeof v === 'number';
+  if (o.maxTokens !== undefined && !(Number.isInteger(o.maxTokens) && o.maxTokens >= 1)) invalid('maxTokens', 'an integer >= 1 (and at most the context size)');
+  if (o.temperature !== undefined && !(num(o.temperature) && Number.isFinite(o.temperature) && o.temperature >= 0)) invalid('temperature', 'a finite number >= 0 (0: greedy)');
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0 && o.topK <= 0x7fffffff)) invalid('topK', 'an integer >= 0 (0: no cut)');
+  if (o.topP !== undefined && !(num(o.topP) && o.topP > 0 && o.topP <= 1)) invalid('topP', 'a number in (0, 1]');
+  if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) invalid('seed', 'an integer in 0..2^32-1');
+  for (const flag of ['ignoreEos', 'logprobs', 'addSpecial'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') invalid(flag, 'a boolean');
+  }
+  if (o.jumpForward !== undefined && ![true, false, 'force', 'verify'].includes(o.jumpForward as never)) invalid('jumpForward', "true, false, 'force' or 'verify'");
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) invalid('signal', 'an AbortSignal');
 }
 
 function expandConstraints(c: GenerateOptions['constraint'], n: number): (NativeConstraint | null)[] | undefined {

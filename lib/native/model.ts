@@ -9,11 +9,16 @@ export type WeightInfo = NativeWeightInfo;
 
 export interface LoadModelOptions extends NativeModelOptions {}
 
-/** A loaded GGUF model. Share one between many contexts; `dispose()` waits for them. */
+/**
+ * A loaded GGUF model. Share one between many contexts. `dispose()` works as classic-level's
+ * close: calls made before it (generations running or queued on its contexts) finish, calls
+ * after it starts are refused with `ERR_DISPOSED`, then the model is freed.
+ */
 export class Model {
   readonly metadata: ModelMetadata;
   private readonly contexts = new Set<Context>();
   private disposed = false;
+  private disposing: Promise<void> | undefined;
   private readonly adapterIds = new Map<string, number>();
   private spacePrefix: boolean | undefined;
 
@@ -33,6 +38,11 @@ export class Model {
 
   tokenize(text: string, options: { addSpecial?: boolean; parseSpecial?: boolean } = {}): Int32Array {
     this.assertLive();
+    return this.tokenizeLive(text, options);
+  }
+
+  /** @internal for contexts finishing work accepted before dispose() (the native model is still there). */
+  tokenizeLive(text: string, options: { addSpecial?: boolean; parseSpecial?: boolean } = {}): Int32Array {
     const tokens = nativeCallSync(() => this.native.tokenize(text, options));
     // Chat templates often write BOS themselves; adding it again would double it.
     if (options.addSpecial && this.metadata.bosToken !== null && tokens.length > 1 && tokens[0] === this.metadata.bosToken && tokens[1] === this.metadata.bosToken) {
@@ -55,8 +65,8 @@ export class Model {
   /** Whether the tokenizer writes a word-start space before a text (SentencePiece does). */
   get addsSpacePrefix(): boolean {
     if (this.spacePrefix === undefined) {
-      const ids = this.tokenize('a');
-      this.spacePrefix = ids.length > 0 && this.tokenPieces(ids.subarray(0, 1), { special: false })[0].toString('utf8').startsWith(' ');
+      const ids = this.tokenizeLive('a');
+      this.spacePrefix = ids.length > 0 && this.tokenPiecesLive(ids.subarray(0, 1), { special: false })[0].toString('utf8').startsWith(' ');
     }
     return this.spacePrefix;
   }
@@ -64,6 +74,11 @@ export class Model {
   /** Each token's raw bytes (a piece may hold part of a UTF-8 character). */
   tokenPieces(tokens: Int32Array | readonly number[], options: { special?: boolean } = {}): Buffer[] {
     this.assertLive();
+    return this.tokenPiecesLive(tokens, options);
+  }
+
+  /** @internal see tokenizeLive */
+  tokenPiecesLive(tokens: Int32Array | readonly number[], options: { special?: boolean } = {}): Buffer[] {
     return nativeCallSync(() => this.native.tokenPieces(tokens, options));
   }
 
@@ -78,9 +93,8 @@ export class Model {
     return nativeCallSync(() => this.native.renderChat(messages, options));
   }
 
-  /** @internal Loads a LoRA adapter once per path; contexts refer to it by id. */
+  /** @internal Loads a LoRA adapter once per path; contexts refer to it by id (also while disposing, for calls queued before). */
   adapterId(path: string): number {
-    this.assertLive();
     let id = this.adapterIds.get(path);
     if (id === undefined) {
       id = nativeCallSync(() => this.native.loadAdapter(path));
@@ -111,12 +125,17 @@ export class Model {
     return context;
   }
 
-  /** Disposes every context (each waits for its in-flight work), then frees the model. */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
+  /**
+   * Refuses new calls at once, disposes every context (each lets the generations queued before
+   * finish), then frees the model. Calling it again returns the same promise.
+   */
+  dispose(): Promise<void> {
+    if (this.disposing) return this.disposing;
     this.disposed = true;
-    await Promise.all([...this.contexts].map((c) => c.dispose()));
-    this.native.dispose();
+    this.disposing = Promise.all([...this.contexts].map((c) => c.dispose())).then(() => {
+      this.native.dispose();
+    });
+    return this.disposing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
