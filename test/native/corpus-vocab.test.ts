@@ -33,7 +33,8 @@ test('refuses a size that cannot hold the specials and bytes', (t) => {
 withCorpora('a corpus vocabulary in a made model: llama.cpp reads it, prompts round-trip and take far fewer tokens', async (t) => {
   const dir = tempDir();
   const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'all', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
-  const texts = data.train.flatMap((e) => e.messages.map((m) => m.content));
+  const chats = data.train.flatMap((e) => ('messages' in e ? [e.messages] : []));
+  const texts = chats.flatMap((messages) => messages.map((m) => m.content));
   const vocab = trainVocabulary(texts, { size: 1024 });
   t.is(vocab.tokens.length, 1024);
   const vocabFile = path.join(dir, 'vocab.gguf');
@@ -46,8 +47,8 @@ withCorpora('a corpus vocabulary in a made model: llama.cpp reads it, prompts ro
     t.false(model.metadata.addBos);
     let chars = 0;
     let tokens = 0;
-    for (const e of data.train.slice(0, 40)) {
-      const rendered = model.renderChat(e.messages, { addGenerationPrompt: false });
+    for (const messages of chats.slice(0, 40)) {
+      const rendered = model.renderChat(messages, { addGenerationPrompt: false });
       const ids = model.tokenize(rendered, { parseSpecial: true });
       t.is(model.detokenize(ids, { special: true }), rendered);
       // The chat markers are single control tokens; <|im_end|> ends a turn.
