@@ -89,7 +89,7 @@ test('a header value llama.cpp would abort on is ERR_MODEL_LOAD naming the key, 
   }
   // The tokenizer alone needs no hyper-parameters: a vocabOnly load ignores them, as llama.cpp does.
   const vocabOnly = await Model.load(path.join(dir, 'case-0.gguf'), { vocabOnly: true });
-  t.is(vocabOnly.metadata.vocabularySize, 151936);
+  t.is(vocabOnly.metadata.vocabularySize, tokens.items.length);
   await vocabOnly.dispose();
   // The unchanged model still loads and generates.
   const ok = path.join(dir, 'ok.gguf');
