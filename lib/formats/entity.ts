@@ -46,9 +46,36 @@ export function spanText(text: string, spans: readonly Span[]): string {
   return spans.map(([s, e]) => text.slice(s, e)).join(' ');
 }
 
-/** Builds a grounded entity from raw fragments (in any order). */
+/**
+ * True when JS index `i` of `text` is a code-point boundary: not between the high and the low
+ * half of a surrogate pair. Lone surrogates are code points of their own, so both sides of one
+ * are boundaries.
+ */
+export function isCodePointBoundary(text: string, i: number): boolean {
+  if (i <= 0 || i >= text.length) return true;
+  const c = text.charCodeAt(i);
+  const p = text.charCodeAt(i - 1);
+  return !(c >= 0xdc00 && c <= 0xdfff && p >= 0xd800 && p <= 0xdbff);
+}
+
+/** Spans widened, where needed, to whole code points (a boundary inside a pair moves outward). */
+export function wholeCodePoints(text: string, spans: readonly Span[]): Span[] {
+  return spans.map(([s, e]) => [isCodePointBoundary(text, s) ? s : s - 1, isCodePointBoundary(text, e) ? e : e + 1]);
+}
+
+/** True when no span boundary splits a surrogate pair. */
+export function onCodePoints(text: string, spans: readonly Span[]): boolean {
+  return spans.every(([s, e]) => isCodePointBoundary(text, s) && isCodePointBoundary(text, e));
+}
+
+/**
+ * Builds a grounded entity from raw fragments (in any order). A boundary that splits a
+ * surrogate pair is widened to the whole code point: every parser builds its entities here, so
+ * no entity can cut a character in two (the parsers that can meet such a boundary also record
+ * a problem).
+ */
 export function makeEntity(text: string, type: string, spans: readonly Span[]): Entity {
-  const norm = normalizeSpans(text, spans);
+  const norm = normalizeSpans(text, wholeCodePoints(text, spans));
   return { type, spans: norm, text: spanText(text, norm) };
 }
 
@@ -128,9 +155,7 @@ export class OffsetMap {
   /** True when `jsIndex` does not split a surrogate pair. */
   isBoundary(jsIndex: number): boolean {
     if (jsIndex <= 0 || jsIndex >= this.text.length) return jsIndex === 0 || jsIndex === this.text.length;
-    const c = this.text.charCodeAt(jsIndex);
-    const p = this.text.charCodeAt(jsIndex - 1);
-    return !(c >= 0xdc00 && c <= 0xdfff && p >= 0xd800 && p <= 0xdbff);
+    return isCodePointBoundary(this.text, jsIndex);
   }
 
   toCodePoint(jsIndex: number): number {

@@ -4,9 +4,11 @@
  * corpus often disagree on spaces around punctuation); then, for several words, the words in order as
  * fragments, which is how a discontinuous entity's text reads. Nothing is ever invented:
  * an item that is not found comes back with `spans: []`, `grounded: false` and a problem.
+ * Matches never start or end inside a surrogate pair: a lone surrogate in an answer (models
+ * write `\ud835` escapes, and cut-offs split pairs) finds only a lone surrogate of the input.
  */
 import type { Entity, Span } from './entity.ts';
-import { makeEntity, normalizeSpans } from './entity.ts';
+import { isCodePointBoundary, makeEntity, normalizeSpans, onCodePoints } from './entity.ts';
 import type { Problems } from './answer.ts';
 
 /** Longest stretch of other text allowed between two words of a discontinuous match. */
@@ -22,6 +24,17 @@ export interface TextItem {
   where?: string;
 }
 
+/**
+ * Next occurrence of `needle` at or after `from` whose both ends are code-point boundaries: an
+ * answer holding a lone surrogate must not match one half of a surrogate pair of the input.
+ */
+function indexOfWhole(text: string, needle: string, from: number): number {
+  for (let i = text.indexOf(needle, from); i >= 0; i = text.indexOf(needle, i + 1)) {
+    if (isCodePointBoundary(text, i) && isCodePointBoundary(text, i + needle.length)) return i;
+  }
+  return -1;
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/gu, '\\$&');
 }
@@ -32,7 +45,8 @@ export class Grounder {
   constructor(readonly text: string) {}
 
   *exact(needle: string): Generator<Span[]> {
-    for (let i = this.text.indexOf(needle); i >= 0; i = this.text.indexOf(needle, i + 1)) {
+    if (!needle) return;
+    for (let i = indexOfWhole(this.text, needle, 0); i >= 0; i = indexOfWhole(this.text, needle, i + 1)) {
       yield [[i, i + needle.length]];
     }
   }
@@ -43,7 +57,9 @@ export class Grounder {
     if (!pattern) return;
     const re = new RegExp(pattern, 'gu');
     for (let m = re.exec(this.text); m; m = re.exec(this.text)) {
-      yield [[m.index, m.index + m[0].length]];
+      const span: Span = [m.index, m.index + m[0].length];
+      // A /u pattern keeps pairs whole; the check only guards that promise.
+      if (onCodePoints(this.text, [span])) yield [span];
       // Step a whole code point: a /u regex moved into a surrogate pair backs up and loops.
       re.lastIndex = m.index + (this.text.codePointAt(m.index)! > 0xffff ? 2 : 1);
     }
@@ -57,7 +73,7 @@ export class Grounder {
       const spans: Span[] = [[first, first + words[0].length]];
       let pos = first + words[0].length;
       for (let w = 1; w < words.length; w++) {
-        const at = this.text.indexOf(words[w], pos);
+        const at = indexOfWhole(this.text, words[w], pos);
         if (at < 0 || at - pos > MAX_FRAGMENT_GAP) break;
         spans.push([at, at + words[w].length]);
         pos = at + words[w].length;

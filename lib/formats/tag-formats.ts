@@ -4,7 +4,7 @@
  * crossing entities and discontinuous ones cannot be written.
  */
 import type { Entity, Span } from './entity.ts';
-import { makeEntity } from './entity.ts';
+import { makeEntity, onCodePoints } from './entity.ts';
 import { Problems, TypeResolver, answerStart, guarded } from './answer.ts';
 import { emptyResult, parseType, typeList, typeToken } from './format-kit.ts';
 import { Grounder } from './grounding.ts';
@@ -63,6 +63,10 @@ function ground(text: string, stripped: string, marked: readonly Marked[], probl
       continue;
     }
     if (exact || prefix) {
+      // A marker written between the two halves of a surrogate pair: the mention takes the whole character.
+      if (!onCodePoints(text, [[m.start, m.end]])) {
+        problems.add('malformed-item', `mention ${m.item} has a marker inside a character; widened to whole characters`, m.item);
+      }
       out.push(makeEntity(text, m.type, [[m.start, m.end]]));
       continue;
     }
