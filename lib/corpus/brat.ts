@@ -3,13 +3,16 @@
  * are entities (`T3<TAB>Type s e;s e<TAB>text`, fragments in any order, code-point offsets);
  * relations, events, attributes, normalisations and notes are skipped without error. The text
  * field must equal the fragments' slices joined by a space, ignoring surrounding whitespace
- * (PGxCorpus writes a trailing space on many lines).
+ * (PGxCorpus writes a trailing space on many lines). `T` ids are unique within a file. A BOM
+ * of the `.ann` is dropped; one of the `.txt` is kept, since it is character 0 of the text the
+ * offsets count.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OffsetMap, type Span } from '../formats/entity.ts';
 import { makeDocument, type CorpusDocument } from './document.ts';
 import { CorpusError, guard, type LoadOptions } from './errors.ts';
+import { stripBom } from './lines.ts';
 
 export interface BratOptions extends LoadOptions {
   types?: readonly string[];
@@ -34,7 +37,8 @@ function parseFragments(field: string, map: OffsetMap, at: { file: string; line:
 export function parseBrat(text: string, ann: string, annFile: string, id: string, options: BratOptions = {}): CorpusDocument {
   const map = new OffsetMap(text);
   const raw: { type: string; spans: Span[] }[] = [];
-  ann.split(/\r?\n/).forEach((lineText, i) => {
+  const ids = new Map<string, number>();
+  stripBom(ann).split(/\r?\n/).forEach((lineText, i) => {
     const line = i + 1;
     if (lineText.trim() === '' || NOT_ENTITIES.has(lineText[0])) return;
     const entity = guard(options, () => {
@@ -43,6 +47,10 @@ export function parseBrat(text: string, ann: string, annFile: string, id: string
       // Only the id: a line without tabs would otherwise carry its text into the message.
       const annotation = /^\S+/.exec(lineText)![0];
       const at = { file: annFile, line, annotation };
+      const first = ids.get(annotation);
+      if (first !== undefined) throw new CorpusError(at, `duplicate annotation id (first on line ${first})`);
+      // Claimed even when the line proves malformed: a later line with the same id is still a duplicate.
+      ids.set(annotation, line);
       if (cols.length < 3) throw new CorpusError(at, 'expected "T<id><TAB>Type offsets<TAB>text"');
       const head = /^(\S+)\s+(.+)$/.exec(cols[1]);
       if (!head) throw new CorpusError(at, 'expected a type followed by offsets');

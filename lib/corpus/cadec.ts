@@ -2,13 +2,16 @@
  * CADEC as distributed with the grid-tagging model: a JSON list of
  * `{"sentence": [tokens], "ner": [{"index": [token indices], "type": "ADR"}]}`.
  * Tokens are joined by single spaces; a non-contiguous index list is a discontinuous entity.
- * The file is small (≤ 1 MB), so it is parsed whole; records are checked one by one.
+ * The file is small (≤ 1 MB), so it is parsed whole; records are checked one by one. A UTF-8
+ * BOM is accepted; invalid JSON is reported at its line and column.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from '../formats/entity.ts';
 import { makeDocument, type CorpusDocument } from './document.ts';
 import { CorpusError, guard, type LoadOptions } from './errors.ts';
+import { findJsonSyntaxError } from './json-position.ts';
+import { stripBom } from './lines.ts';
 
 export interface CadecOptions extends LoadOptions {
   types?: readonly string[];
@@ -81,15 +84,17 @@ export function parseCadecRecord(
 
 export async function loadCadec(file: string, options: CadecOptions = {}): Promise<CorpusDocument[]> {
   const name = path.basename(file);
-  const source = await readFile(file, 'utf8');
+  const source = stripBom(await readFile(file, 'utf8'));
   let records: unknown;
   try {
     records = JSON.parse(source);
-  } catch (err) {
-    // JSON.parse messages quote the offending text in recent Node versions; keep only the position.
-    const pos = /position (\d+)/.exec((err as Error).message);
-    const line = pos ? source.slice(0, Number(pos[1])).split('\n').length : undefined;
-    throw new CorpusError({ file: name, line }, 'invalid JSON');
+  } catch {
+    // JSON.parse messages quote the offending text and vary by Node version: locate it ourselves.
+    const at = findJsonSyntaxError(source);
+    throw new CorpusError(
+      at ? { file: name, line: at.line, column: at.column } : { file: name },
+      at ? `invalid JSON (${at.reason})` : 'invalid JSON',
+    );
   }
   if (!Array.isArray(records)) throw new CorpusError({ file: name, line: 1 }, 'expected a JSON list of records');
   const lines = recordLines(source);

@@ -6,6 +6,8 @@
 export interface SourcePosition {
   file: string;
   line?: number;
+  /** 1-based column in code points (JSON syntax errors), printed as `file:line:column`. */
+  column?: number;
   /** Annotation id within the line or document (BRAT `T12`, a JSONL entity index…). */
   annotation?: string;
 }
@@ -21,8 +23,9 @@ export class CorpusError extends Error {
   }
 }
 
-export function formatPosition({ file, line, annotation }: SourcePosition): string {
-  return `${file}${line === undefined ? '' : `:${line}`}${annotation === undefined ? '' : ` (${annotation})`}`;
+export function formatPosition({ file, line, column, annotation }: SourcePosition): string {
+  const at = line === undefined ? '' : `:${line}${column === undefined ? '' : `:${column}`}`;
+  return `${file}${at}${annotation === undefined ? '' : ` (${annotation})`}`;
 }
 
 export interface Skip extends SourcePosition {

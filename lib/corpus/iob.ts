@@ -110,7 +110,9 @@ export async function* readIob(file: string, options: IobOptions = {}): AsyncGen
     });
   };
   for await (const { line, text } of readLines(file)) {
-    if (text.trim() === '') {
+    // Blank: nothing but spaces. A line with a tab is a token line, checked below (a tab alone
+    // is an empty token and tag, not a sentence break).
+    if (text.trim() === '' && !text.includes('\t')) {
       const doc = flush();
       if (doc) yield doc;
       continue;
@@ -124,6 +126,7 @@ export async function* readIob(file: string, options: IobOptions = {}): AsyncGen
       if (token.length === 0 || /\s/u.test(token)) {
         throw new CorpusError({ file: name, line }, 'empty token or token containing whitespace');
       }
+      if (tag === '') throw new CorpusError({ file: name, line }, 'empty tag');
       return { token, tag, line };
     });
     // A bad line invalidates its whole sentence: offsets after it would be wrong.

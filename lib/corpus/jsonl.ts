@@ -7,6 +7,7 @@ import path from 'node:path';
 import { OffsetMap, spanText, type Span } from '../formats/entity.ts';
 import { makeDocument, type CorpusDocument } from './document.ts';
 import { CorpusError, guard, type LoadOptions } from './errors.ts';
+import { findJsonSyntaxError } from './json-position.ts';
 import { readLines } from './lines.ts';
 
 export interface JsonlOptions extends LoadOptions {
@@ -57,7 +58,11 @@ export async function* readJsonl(file: string, options: JsonlOptions = {}): Asyn
       try {
         value = JSON.parse(text);
       } catch {
-        throw new CorpusError({ file: name, line }, 'invalid JSON');
+        const at = findJsonSyntaxError(text);
+        throw new CorpusError(
+          { file: name, line, ...(at ? { column: at.column } : {}) },
+          at ? `invalid JSON (${at.reason})` : 'invalid JSON',
+        );
       }
       return parseJsonlDocument(value, name, line, options.types);
     });

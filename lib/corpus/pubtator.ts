@@ -2,7 +2,8 @@
  * PubTator: `PMID|t|title`, `PMID|a|abstract`, then `PMID<TAB>start<TAB>end<TAB>mention<TAB>type[<TAB>id]`
  * lines, a blank line between documents. The text is title + " " + abstract (PubTator's own
  * convention); offsets are code points into it. Relation lines (`PMID<TAB>CID<TAB>…`, four
- * columns) are not entities and are skipped.
+ * columns, the second not a number) are not entities and are skipped; four columns that start
+ * with two offsets are a mention without its type, an error.
  */
 import path from 'node:path';
 import { OffsetMap, type Span } from '../formats/entity.ts';
@@ -78,10 +79,14 @@ export async function* readPubtator(file: string, options: PubtatorOptions = {})
       }
       const cols = text.split('\t');
       if (!doc || cols[0] !== doc.id) throw new CorpusError({ file: name, line }, 'annotation line outside its document');
-      if (cols.length === 4) return true; // a relation
-      if (cols.length < 5 || !/^\d+$/.test(cols[1]) || !/^\d+$/.test(cols[2])) {
+      const offsets = cols.length >= 3 && /^\d+$/.test(cols[1]) && /^\d+$/.test(cols[2]);
+      // A relation (`PMID<TAB>CID<TAB>id<TAB>id`) has a word where a mention has its start offset.
+      if (cols.length === 4 && !offsets) return true;
+      if (cols.length === 4) throw new CorpusError({ file: name, line }, 'mention without a type column');
+      if (cols.length < 5 || !offsets) {
         throw new CorpusError({ file: name, line }, 'expected "PMID<TAB>start<TAB>end<TAB>mention<TAB>type"');
       }
+      if (cols[4].trim() === '') throw new CorpusError({ file: name, line }, 'mention with an empty type column');
       doc.mentions.push({ line, start: Number(cols[1]), end: Number(cols[2]), mention: cols[3], type: cols[4] });
       return true;
     });

@@ -78,7 +78,7 @@ test('JSONL: code points in, JS indices inside, code points out; round trip', as
 
 test('JSONL malformed input: file, line and entity index, never the text', async (t) => {
   const cases: [string, string][] = [
-    ['{"text": "secret"', 'c.jsonl:1: invalid JSON'],
+    ['{"text": "secret"', 'c.jsonl:1:18: invalid JSON (unexpected end of input)'],
     ['{"text": 5}', 'c.jsonl:1: "text" must be a string'],
     ['{"text": "secret", "entities": [{"type": "X", "spans": [[0, 9]]}]}', 'c.jsonl:1 (entities[0]): span 0-9 is empty, reversed or outside the text (6 code points)'],
     ['{"text": "secret", "entities": [{"type": "X", "spans": [[0, 3]], "text": "sex"}]}', 'c.jsonl:1 (entities[0]): offsets do not match the entity text'],
