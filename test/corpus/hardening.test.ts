@@ -4,9 +4,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { all, fixtureWriter } from './fixtures.ts';
 import { loadBratDocument } from '../../lib/corpus/brat.ts';
 import { loadCadec } from '../../lib/corpus/cadec.ts';
 import type { CorpusDocument } from '../../lib/corpus/document.ts';
@@ -17,17 +15,7 @@ import { readJsonl } from '../../lib/corpus/jsonl.ts';
 import { stripBom } from '../../lib/corpus/lines.ts';
 import { readPubtator } from '../../lib/corpus/pubtator.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'mfner-hardening-'));
-function file(name: string, content: string): string {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-async function all(gen: AsyncIterable<CorpusDocument>): Promise<CorpusDocument[]> {
-  const out: CorpusDocument[] = [];
-  for await (const d of gen) out.push(d);
-  return out;
-}
+const file = fixtureWriter('hardening');
 const BOM = '\uFEFF';
 /** Words of the fixtures that must never appear in an error message. */
 const SECRETS = ['Zorblat', 'Quuxine', 'Fendrel'];
@@ -46,12 +34,12 @@ test('stripBom drops one leading BOM only', (t) => {
 test('BRAT: a BOM at the start of the .ann is accepted; the same file without it reads the same', async (t) => {
   const text = 'Zorblat binds Quuxine.';
   const ann = 'T1\tProtein 0 7\tZorblat\nT2\tChemical 14 21\tQuuxine\n';
-  writeFileSync(path.join(dir, 'bom.txt'), text);
+  const bomTxt = file('bom.txt', text);
   file('bom.ann', `${BOM}${ann}`);
-  writeFileSync(path.join(dir, 'plain.txt'), text);
+  const plainTxt = file('plain.txt', text);
   file('plain.ann', ann);
-  const withBom = await loadBratDocument(path.join(dir, 'bom.txt'));
-  const without = await loadBratDocument(path.join(dir, 'plain.txt'));
+  const withBom = await loadBratDocument(bomTxt);
+  const without = await loadBratDocument(plainTxt);
   t.deepEqual(spansOf(withBom), [
     ['Protein', 'Zorblat', [[0, 7]]],
     ['Chemical', 'Quuxine', [[14, 21]]],
@@ -59,17 +47,17 @@ test('BRAT: a BOM at the start of the .ann is accepted; the same file without it
   t.deepEqual(spansOf(withBom), spansOf(without));
   // CRLF with a BOM as well.
   file('bom.ann', `${BOM}${ann.replace(/\n/gu, '\r\n')}`);
-  t.deepEqual(spansOf(await loadBratDocument(path.join(dir, 'bom.txt'))), spansOf(without));
+  t.deepEqual(spansOf(await loadBratDocument(bomTxt)), spansOf(without));
 });
 
 test('BRAT: a duplicate T id is an error naming file, line and id; lenient keeps the first', async (t) => {
-  writeFileSync(path.join(dir, 'dup.txt'), 'Zorblat binds Quuxine and Fendrel.');
+  const dupTxt = file('dup.txt', 'Zorblat binds Quuxine and Fendrel.');
   file('dup.ann', 'T1\tProtein 0 7\tZorblat\nR1\tBinds Arg1:T1 Arg2:T2\nT2\tChemical 14 21\tQuuxine\nT1\tChemical 26 33\tFendrel\n');
-  const err = await t.throwsAsync(loadBratDocument(path.join(dir, 'dup.txt')), { instanceOf: CorpusError });
+  const err = await t.throwsAsync(loadBratDocument(dupTxt), { instanceOf: CorpusError });
   t.is(err!.message, 'dup.ann:4 (T1): duplicate annotation id (first on line 1)');
   noLeak(t, err!.message);
   const report = new SkipReport();
-  const doc = await loadBratDocument(path.join(dir, 'dup.txt'), { lenient: true, report });
+  const doc = await loadBratDocument(dupTxt, { lenient: true, report });
   t.deepEqual(spansOf(doc), [
     ['Protein', 'Zorblat', [[0, 7]]],
     ['Chemical', 'Quuxine', [[14, 21]]],
@@ -77,7 +65,7 @@ test('BRAT: a duplicate T id is an error naming file, line and id; lenient keeps
   t.deepEqual(report.skips, [{ file: 'dup.ann', line: 4, annotation: 'T1', reason: 'duplicate annotation id (first on line 1)' }]);
   // Ids of other kinds are not T ids: an R1 and a T1 do not clash, nor do T1 and T10.
   file('dup.ann', 'T1\tProtein 0 7\tZorblat\nT10\tChemical 14 21\tQuuxine\n#1\tAnnotatorNotes T1\tx\n');
-  t.is((await loadBratDocument(path.join(dir, 'dup.txt'))).entities.length, 2);
+  t.is((await loadBratDocument(dupTxt)).entities.length, 2);
 });
 
 test('CADEC: a BOM is accepted', async (t) => {

@@ -1,24 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { all, fixtureWriter } from './fixtures.ts';
 import { readIob } from '../../lib/corpus/iob.ts';
 import { CorpusError, SkipReport } from '../../lib/corpus/errors.ts';
 import { loadDataset } from '../../lib/corpus/registry.ts';
 import type { CorpusDocument } from '../../lib/corpus/document.ts';
 import { corporaRoot, count, offsetsHold, withCorpora } from './corpora.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'mfner-iob-'));
-function file(name: string, content: string): string {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-async function all(gen: AsyncIterable<CorpusDocument>): Promise<CorpusDocument[]> {
-  const out: CorpusDocument[] = [];
-  for await (const d of gen) out.push(d);
-  return out;
-}
+const file = fixtureWriter('iob');
 const spansOf = (d: CorpusDocument) => d.entities.map((e) => [e.type, e.text, ...e.spans.flat()]);
 
 withCorpora('the four IOB corpora: measured counts, offsets slice to the entity text', async (t) => {

@@ -1,23 +1,10 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { all, fixtureWriter } from './fixtures.ts';
 import { readPubtator } from '../../lib/corpus/pubtator.ts';
 import { documentToJson, readJsonl } from '../../lib/corpus/jsonl.ts';
 import { CorpusError, SkipReport } from '../../lib/corpus/errors.ts';
-import type { CorpusDocument } from '../../lib/corpus/document.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'mfner-user-'));
-function file(name: string, content: string): string {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-async function all(gen: AsyncIterable<CorpusDocument>): Promise<CorpusDocument[]> {
-  const out: CorpusDocument[] = [];
-  for await (const d of gen) out.push(d);
-  return out;
-}
+const file = fixtureWriter('user');
 
 test('PubTator: title + " " + abstract, code-point offsets, relations skipped', async (t) => {
   const p = file(
