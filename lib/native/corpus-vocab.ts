@@ -216,27 +216,20 @@ const GGUF = { u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9 } as const;
 class GgufWriter {
   private parts: Buffer[] = [];
   private n = 0;
-  private str(s: string) {
-    const b = Buffer.from(s, 'utf8');
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(b.length));
-    this.parts.push(len, b);
-  }
   private u32(v: number) { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.parts.push(b); }
+  private u64(v: number) { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.parts.push(b); }
+  private str(s: string) { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.parts.push(b); }
   private key(k: string, type: number) { this.n++; this.str(k); this.u32(type); }
+  private array(k: string, type: number, length: number) { this.key(k, GGUF.array); this.u32(type); this.u64(length); }
   string(k: string, v: string) { this.key(k, GGUF.string); this.str(v); }
   uint32(k: string, v: number) { this.key(k, GGUF.u32); this.u32(v); }
   bool(k: string, v: boolean) { this.key(k, GGUF.bool); this.parts.push(Buffer.from([v ? 1 : 0])); }
   strings(k: string, v: readonly string[]) {
-    this.key(k, GGUF.array);
-    this.u32(GGUF.string);
-    const n = Buffer.alloc(8); n.writeBigUInt64LE(BigInt(v.length)); this.parts.push(n);
+    this.array(k, GGUF.string, v.length);
     for (const s of v) this.str(s);
   }
   numbers(k: string, type: 'f32' | 'i32', v: readonly number[]) {
-    this.key(k, GGUF.array);
-    this.u32(GGUF[type]);
-    const n = Buffer.alloc(8); n.writeBigUInt64LE(BigInt(v.length)); this.parts.push(n);
+    this.array(k, GGUF[type], v.length);
     const b = Buffer.alloc(4 * v.length);
     v.forEach((x, i) => (type === 'f32' ? b.writeFloatLE(x, 4 * i) : b.writeInt32LE(x, 4 * i)));
     this.parts.push(b);

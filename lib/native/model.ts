@@ -17,7 +17,7 @@ export interface LoadModelOptions extends NativeModelOptions {}
 export class Model {
   readonly metadata: ModelMetadata;
   private readonly contexts = new Set<Context>();
-  private disposed = false;
+  /** Set when dispose() starts: new calls are refused from then on. */
   private disposing: Promise<void> | undefined;
   private readonly adapterIds = new Map<string, number>();
   private spacePrefix: boolean | undefined;
@@ -131,7 +131,6 @@ export class Model {
    */
   dispose(): Promise<void> {
     if (this.disposing) return this.disposing;
-    this.disposed = true;
     this.disposing = Promise.all([...this.contexts].map((c) => c.dispose())).then(() => {
       this.native.dispose();
     });
@@ -143,10 +142,10 @@ export class Model {
   }
 
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.disposing !== undefined;
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new MfnerError('ERR_DISPOSED', 'model is disposed');
+    if (this.isDisposed) throw new MfnerError('ERR_DISPOSED', 'model is disposed');
   }
 }
