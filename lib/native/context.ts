@@ -1,7 +1,7 @@
 import { loadBinding } from './binding.ts';
 import { MfnerError, nativeCall, nativeCallSync } from './errors.ts';
 import type { Model } from './model.ts';
-import { defaultThreads } from './threads.ts';
+import { resolveThreads } from './threads.ts';
 import type { FinishReason, JumpForward, NativeConstraint, NativeContext, NativeContextOptions, NativeGenerateResult } from './types.ts';
 
 export interface ContextOptions extends NativeContextOptions {}
@@ -71,7 +71,7 @@ export class Context {
   /** @internal use Model.createContext */
   static create(model: Model, options: ContextOptions, onDispose: () => void): Context {
     const binding = loadBinding();
-    const native = nativeCallSync(() => new binding.Context(model.native, { threads: defaultThreads(), ...options }));
+    const native = nativeCallSync(() => new binding.Context(model.native, { ...options, threads: resolveThreads(options.threads) }));
     return new Context(model, native, onDispose);
   }
 

@@ -4,5 +4,5 @@ export { createGrammar } from './grammar.ts';
 export { makeModel, madeModelPath, SHAPES, vocabularyPath, type MakeModelOptions, type MadeArchitecture, type MadeShape } from './make-model.ts';
 export { MfnerError } from './errors.ts';
 export { loadBinding, BUILD_HINT } from './binding.ts';
-export { defaultThreads } from './threads.ts';
+export { cpuCount, defaultThreads, resolveThreads, type ResolveThreadsOptions } from './threads.ts';
 export type { FinishReason, NativeConstraint, NativeGrammar } from './types.ts';

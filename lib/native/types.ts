@@ -62,6 +62,7 @@ export interface NativeContextOptions {
   batchSize?: number;
   microBatchSize?: number;
   sequences?: number;
+  /** CPU threads (default: defaultThreads()); more than the CPUs here are capped at their count (resolveThreads). */
   threads?: number;
 }
 

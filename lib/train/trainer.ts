@@ -8,6 +8,7 @@ import { mkdirSync, existsSync, readFileSync, writeFileSync, renameSync, rmSync 
 import path from 'node:path';
 import { MfnerError, nativeCall, nativeCallSync } from '../native/errors.ts';
 import type { LoadModelOptions, Model } from '../native/model.ts';
+import { resolveThreads } from '../native/threads.ts';
 import { packExamples, tokenizeExample, type MicroBatch, type TokenizedExample, type TrainExample } from './examples.ts';
 import { trainerConstructor, type NativeStepResult, type NativeTrainer, type NativeTrainerOptions } from './native.ts';
 import { learningRate, type ScheduleKind } from './schedule.ts';
@@ -119,7 +120,9 @@ export class Trainer {
   static create(model: Model, options: TrainerOptions): Trainer {
     const Ctor = trainerConstructor();
     const { chatTemplate: _template, ...nativeOptions } = options;
-    const native = nativeCallSync(() => new Ctor(model.native, { ...nativeOptions, modelPath: model.path }));
+    // More threads than CPUs are capped (lib/native/threads.ts); unset stays the native default.
+    const threads = options.threads === undefined ? {} : { threads: resolveThreads(options.threads) };
+    const native = nativeCallSync(() => new Ctor(model.native, { ...nativeOptions, ...threads, modelPath: model.path }));
     return new Trainer(model, native, options);
   }
 
