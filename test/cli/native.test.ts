@@ -51,11 +51,11 @@ test('mfner make-model writes a model that mfner model info reads', (t) => {
   t.regex(mfner('make-model', '--arch', 'llama', '--weight-type', 'q8', '--out', '/tmp/x.gguf').stderr, /--weight-type must be f16, f32 or q4_0 \[ERR_INVALID_ARG\]/);
 });
 
-test('CLI errors are one line with a stable code and exit 1', (t) => {
+test('CLI errors are one line with a stable code: exit 1 for a failure, 2 for a bad argument', (t) => {
   const r = mfner('model', 'info', '/nonexistent/model.gguf');
   t.is(r.code, 1);
   t.regex(r.stderr.trim(), /^mfner: model file not found or not readable: \/nonexistent\/model\.gguf \[ERR_MODEL_NOT_FOUND\]$/);
   const bad = mfner('make-model', '--arch', 'gpt2', '--out', '/tmp/x.gguf');
-  t.is(bad.code, 1);
-  t.regex(bad.stderr, /ERR_INVALID_ARG/);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr.trim(), /^mfner: --arch must be qwen2 or llama, not "gpt2" \[ERR_INVALID_ARG\]$/);
 });

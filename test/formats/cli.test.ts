@@ -61,6 +61,6 @@ test('render refuses what the format cannot express, without echoing the text', 
   const unknown = mfner(['list', '--nope']);
   t.not(unknown.code, 0);
   const wrong = mfner(['render', '--format', 'json', '--types', 'a'], '{}');
-  t.is(wrong.code, 1);
-  t.regex(wrong.err, /valid formats: conv_term/);
+  t.is(wrong.code, 2, 'an unknown format is a usage error');
+  t.regex(wrong.err, /--format.*Allowed choices are conv_term/);
 });

@@ -1,12 +1,15 @@
 /**
  * Issue 15 item 3: more threads than CPUs are capped at the CPU count, from an argument or from
- * $MFNER_THREADS, at the native boundary (every Context and Trainer).
+ * $MFNER_THREADS, at the native boundary (every Context) and in the CLI (with one warning line).
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import { Model, cpuCount, defaultThreads, resolveThreads } from '../../lib/native/index.ts';
 import { stories } from './helpers.ts';
 
+const root = path.resolve(import.meta.dirname, '../..');
 const maybe = stories.missing ? test.skip : test;
 
 function withEnv<T>(value: string | undefined, f: () => T): T {
@@ -59,4 +62,28 @@ maybe('a Context asked for 999 threads gets the CPU count; one without threads g
   } finally {
     await model.dispose();
   }
+});
+
+maybe('mfner generate --threads 999 finishes, with one warning line', (t) => {
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib/cli/bin.ts'), 'generate', '--model', stories.path, '--max-tokens', '3', '--threads', '999', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, MFNER_THREADS: '1' },
+    timeout: 60_000,
+  });
+  t.is(r.status, 0, r.stderr);
+  t.is(JSON.parse(r.stdout).tokens.length, 3);
+  const cpus = cpuCount();
+  t.is(r.stderr, `mfner: --threads 999 is more than the ${cpus} CPU${cpus === 1 ? '' : 's'} here; using ${cpus}\n`);
+});
+
+maybe('$MFNER_THREADS=999 under the CLI: the same cap and one warning', (t) => {
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib/cli/bin.ts'), 'generate', '--model', stories.path, '--max-tokens', '3', '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, MFNER_THREADS: '999' },
+    timeout: 60_000,
+  });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stderr, /^mfner: MFNER_THREADS=999 is more than the \d+ CPUs? here; using \d+\n$/);
 });

@@ -5,8 +5,7 @@
  * Qwen2 model, in one run. Prints one table, or `--json`.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { positiveInt } from '../options.ts';
+import { EXIT, fail, nonNegativeNumber, positiveInt, threadsOption } from '../options.ts';
 import { benchFormats, formatBenchTable } from '../../decode/bench.ts';
 import { FORMAT_NAMES, type FormatName } from '../../formats/types.ts';
 import { SHAPES, type MadeShape } from '../../native/index.ts';
@@ -23,22 +22,18 @@ export function register(program: Command): void {
     .command('formats')
     .description('per format: constraint mask µs/token (vs GBNF) and constrained ÷ unconstrained decode tokens/s on a made Qwen2 model')
     .option('--shape <name>', `made Qwen2 shape for the decode runs (${Object.keys(SHAPES).join(', ')})`, 'qwen2.5-0.5b')
-    .option('--threads <n>', 'CPU threads for decoding', positiveInt('--threads'), 1)
+    .option('--threads <n>', 'CPU threads for decoding (at most the CPU count)', threadsOption(), 1)
     .option('--tokens <n>', 'tokens per sequence per run', positiveInt('--tokens'), 48)
     .option('--reps <n>', 'interleaved repetitions of each decode run', positiveInt('--reps'), 2)
-    .option('--temperature <t>', 'sampling temperature of the decode runs (0 = greedy)', (v: string) => {
-      const t = Number(v);
-      if (!Number.isFinite(t) || t < 0) throw new InvalidArgumentError('expected a number >= 0');
-      return t;
-    }, 0)
+    .option('--temperature <t>', 'sampling temperature of the decode runs (0 = greedy)', nonNegativeNumber('--temperature'), 0)
     .option('--gbnf-steps <n>', 'GBNF mask steps per format (slow)', positiveInt('--gbnf-steps'), 24)
     .option('--formats <a,b>', 'only these formats')
     .option('--masks-only', 'mask figures only (no model to make or decode)')
     .option('--json', 'print one JSON object')
     .action(async (opts: { shape: string; threads: number; tokens: number; reps: number; temperature: number; gbnfSteps: number; formats?: string; masksOnly?: boolean; json?: boolean }) => {
-      if (!(opts.shape in SHAPES)) throw new InvalidArgumentError(`unknown shape ${opts.shape}`);
+      if (!(opts.shape in SHAPES)) fail(EXIT.usage, 'ERR_INVALID_ARG', `unknown --shape ${JSON.stringify(opts.shape.slice(0, 40))} (${Object.keys(SHAPES).join(', ')})`);
       const formats = opts.formats ? parseList(opts.formats) : [...FORMAT_NAMES];
-      for (const f of formats) if (!(FORMAT_NAMES as readonly string[]).includes(f)) throw new InvalidArgumentError(`unknown format ${f}`);
+      for (const f of formats) if (!(FORMAT_NAMES as readonly string[]).includes(f)) fail(EXIT.usage, 'ERR_INVALID_ARG', `unknown format ${JSON.stringify(f.slice(0, 40))} in --formats`);
       const result = await benchFormats({
         shape: opts.shape as MadeShape,
         threads: opts.threads,

@@ -5,7 +5,9 @@
 import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { OffsetMap } from '../../formats/entity.ts';
-import { DATASET_NAMES, loadDataset, SPLITS, type SplitName } from '../../corpus/registry.ts';
+import { DATASET_NAMES, getDataset, loadDataset, SPLITS, type SplitName } from '../../corpus/registry.ts';
+import { configurationFormats } from '../../prompt/configurations.ts';
+import { nonNegativeInt, positiveInt, usageCheck } from '../options.ts';
 import { datasetStats, formatStatsTable, type DatasetStats } from '../../corpus/stats.ts';
 import { SkipReport } from '../../corpus/errors.ts';
 import { prepareExamples, type PromptExample } from '../../prompt/index.ts';
@@ -27,7 +29,7 @@ export function register(program: Command): void {
     .description("Table 1 as the files give it, beside the paper's figures")
     .option('--dataset <names>', `comma-separated datasets (default: all of ${DATASET_NAMES.join(', ')})`)
     .option('--root <dir>', 'corpora root (default: $MFNER_CORPORA or ../shared/corpora)')
-    .option('--genia-coordination <mode>', 'drop or keep coordinated GENIA members', 'drop')
+    .addOption(new Option('--genia-coordination <mode>', 'drop or keep coordinated GENIA members').choices(['drop', 'keep']).default('drop'))
     .option('--json', 'print JSON instead of a table')
     .addHelpText('after', `
 Examples:
@@ -35,6 +37,7 @@ Examples:
   mfner corpus stats --dataset GENIA,NCBI-disease --json`)
     .action(async (opts: { dataset?: string; root?: string; geniaCoordination: string; json?: boolean }) => {
       const names = opts.dataset ? parseList(opts.dataset) : [...DATASET_NAMES];
+      usageCheck(() => names.forEach((n) => getDataset(n)), '--dataset');
       const rows: (DatasetStats | { dataset: string; error: string })[] = [];
       for (const name of names) {
         try {
@@ -59,10 +62,10 @@ Examples:
     .requiredOption('--dataset <name>', `one of ${DATASET_NAMES.join(', ')}`)
     .requiredOption('--config <name>', 'all, 7best, term_ner or only:<format>')
     .addOption(new Option('--split <split>', 'which split').choices([...SPLITS]).makeOptionMandatory())
-    .option('--draw <k>', 'seeded draw (the paper uses 1, 2, 3)', '1')
-    .option('--cap <n>', 'sample size cap (default: 10000 train, 200 dev, 300 test)')
+    .option('--draw <k>', 'seeded draw (the paper uses 1, 2, 3)', positiveInt('--draw'), 1)
+    .option('--cap <n>', 'sample size cap (default: 10000 train, 200 dev, 300 test)', nonNegativeInt('--cap'))
     .option('--root <dir>', 'corpora root (default: $MFNER_CORPORA or ../shared/corpora)')
-    .option('--genia-coordination <mode>', 'drop or keep coordinated GENIA members', 'drop')
+    .addOption(new Option('--genia-coordination <mode>', 'drop or keep coordinated GENIA members').choices(['drop', 'keep']).default('drop'))
     .option('--lenient', 'skip malformed records (counted on stderr) instead of failing')
     .option('--out <file>', 'write here instead of stdout')
     .addHelpText('after', `
@@ -77,16 +80,16 @@ Examples:
         dataset: string;
         config: string;
         split: SplitName;
-        draw: string;
-        cap?: string;
+        draw: number;
+        cap?: number;
         root?: string;
         geniaCoordination: string;
         lenient?: boolean;
         out?: string;
       }) => {
-        const draw = Number(opts.draw);
-        const cap = opts.cap === undefined ? undefined : Number(opts.cap);
-        if (cap !== undefined && (!Number.isInteger(cap) || cap < 0)) throw new Error('--cap must be a non-negative integer');
+        const { draw, cap } = opts;
+        usageCheck(() => getDataset(opts.dataset), '--dataset');
+        usageCheck(() => configurationFormats(opts.config), '--config');
         const report = new SkipReport();
         const { examples, report: built, sampled, available } = await prepareExamples(opts.dataset, {
           configuration: opts.config,

@@ -2,7 +2,8 @@
  * `mfner formats list|render|parse`. Offsets on stdin and stdout count code points, as
  * every file and answer does; the library's JS indices never cross the process boundary.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { EXIT, fail } from '../options.ts';
 import { readFileSync } from 'node:fs';
 import type { Entity } from '../../formats/index.ts';
 import { FORMAT_NAMES, OffsetMap, entityToCodePoints, entityToJs, getFormat } from '../../formats/index.ts';
@@ -21,7 +22,7 @@ export function register(program: Command): void {
   formats
     .command('render')
     .description('read {"text", "entities"} (code-point spans) on stdin; print the target answer (JSON)')
-    .requiredOption('--format <name>', 'output format')
+    .addOption(new Option('--format <name>', 'output format').choices([...FORMAT_NAMES]).makeOptionMandatory())
     .requiredOption('--types <a,b,c>', 'entity types, in prompt order')
     .action(async (opts: { format: string; types: string }) => {
       const format = getFormat(opts.format);
@@ -37,14 +38,14 @@ export function register(program: Command): void {
   formats
     .command('parse')
     .description('read a model answer on stdin (conv_term: a JSON list of answers); print entities and problems (JSON)')
-    .requiredOption('--format <name>', 'output format')
+    .addOption(new Option('--format <name>', 'output format').choices([...FORMAT_NAMES]).makeOptionMandatory())
     .requiredOption('--types <a,b,c>', 'entity types, in prompt order')
     .option('--text <text>', 'the input text')
     .option('--text-file <path>', 'read the input text from a UTF-8 file instead')
     .action(async (opts: { format: string; types: string; text?: string; textFile?: string }) => {
       const format = getFormat(opts.format);
       const text = opts.textFile !== undefined ? readFileSync(opts.textFile, 'utf8') : opts.text;
-      if (text === undefined) throw new Error('give the input text with --text or --text-file');
+      if (text === undefined) fail(EXIT.usage, 'ERR_INVALID_ARG', 'give the input text with --text or --text-file');
       const raw = await readStdin();
       const answer = format.capabilities.multiTurn ? readAnswerList(raw) : raw;
       const result = format.parse(answer, text, parseList(opts.types));

@@ -3,8 +3,8 @@
  * from the command line. `--json` prints one JSON object on stdout.
  */
 import type { Command } from 'commander';
-import { MfnerError, Model, SHAPES, makeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
-import { nonNegativeNumber, positiveInt } from '../options.ts';
+import { Model, SHAPES, makeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
+import { EXIT, fail, nonNegativeInt, nonNegativeNumber, positiveInt, threadsOption } from '../options.ts';
 import { printJson } from '../util.ts';
 
 export function register(program: Command): void {
@@ -42,8 +42,8 @@ export function register(program: Command): void {
     .option('--chat', 'wrap the prompt as one user turn with the model\'s chat template')
     .option('--max-tokens <n>', 'tokens to generate at most', positiveInt('--max-tokens'), 64)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', nonNegativeNumber('--temperature'), 0)
-    .option('--seed <n>', 'sampling seed', positiveInt('--seed'))
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--seed <n>', 'sampling seed (default 0)', nonNegativeInt('--seed'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--adapter <gguf>', 'LoRA adapter to apply')
     .option('--json', 'print one JSON object')
     .addHelpText('after', `
@@ -108,9 +108,9 @@ Examples:
   mfner make-model --arch qwen2 --shape tiny --weight-type f32 --out tiny.gguf
   mfner make-model --arch llama --shape tiny --out llama-tiny.gguf          # Llama-3 vocabulary, Llama-3.2 template`)
     .action(async (opts: { out: string; arch: string; shape: string; weightType: string; seed: number; json?: boolean }) => {
-      if (opts.arch !== 'qwen2' && opts.arch !== 'llama') throw new MfnerError('ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${opts.arch}`);
-      if (!(opts.shape in SHAPES)) throw new MfnerError('ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
-      if (opts.weightType !== 'f16' && opts.weightType !== 'f32' && opts.weightType !== 'q4_0') throw new MfnerError('ERR_INVALID_ARG', '--weight-type must be f16, f32 or q4_0');
+      if (opts.arch !== 'qwen2' && opts.arch !== 'llama') fail(EXIT.usage, 'ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${JSON.stringify(opts.arch.slice(0, 40))}`);
+      if (!(opts.shape in SHAPES)) fail(EXIT.usage, 'ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+      if (opts.weightType !== 'f16' && opts.weightType !== 'f32' && opts.weightType !== 'q4_0') fail(EXIT.usage, 'ERR_INVALID_ARG', '--weight-type must be f16, f32 or q4_0');
       const r = await makeModel({ architecture: opts.arch as MadeArchitecture, shape: opts.shape as MadeShape, out: opts.out, seed: opts.seed, weightType: opts.weightType });
       if (opts.json) return printJson(r);
       process.stdout.write(`wrote ${r.path}: ${r.parameterCount.toLocaleString('en-US')} parameters, ${r.tensorCount} tensors\n`);

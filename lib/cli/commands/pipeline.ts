@@ -3,10 +3,13 @@
  * results layout over sampled test sets) and `mfner reproduce` (the paper's protocol; `smoke`
  * runs the same code paths in minutes).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT, fail, interruptSignal, positiveInt } from '../options.ts';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, fail, interruptSignal, parsedBy, positiveInt, threadsOption, usageCheck } from '../options.ts';
 import { FORMAT_NAMES, type FormatName } from '../../formats/index.ts';
-import { DATASET_NAMES } from '../../corpus/registry.ts';
+import { DATASET_NAMES, getDataset } from '../../corpus/registry.ts';
+import { configurationFormats } from '../../prompt/configurations.ts';
+import { resolveTask } from '../../pipeline/extract.ts';
 import { runExtractJob } from '../../pipeline/jsonl-job.ts';
 import { runEvaluation, evaluationTable } from '../../pipeline/evaluate.ts';
 import { runReproduce, type Scale } from '../../pipeline/reproduce.ts';
@@ -14,12 +17,14 @@ import { progressLine, formatDuration } from '../../pipeline/progress.ts';
 import { parseList, printJson } from '../util.ts';
 import { parseShard, type Shard } from '../../queue/shard.ts';
 import { benchFormats, parseComponents, runComponent, writeBench, BENCH_DOCUMENTS, type BenchReport } from '../../pipeline/bench.ts';
-import { madeModelPath } from '../../native/index.ts';
+import { MfnerError, madeModelPath } from '../../native/index.ts';
 
 /** Exit codes: 0 done, 1 failure, 2 usage (bad or conflicting arguments), 130 interrupted. */
 export { EXIT } from '../options.ts';
 
 function rethrow(err: unknown): never {
+  // Already printed (fail(), or commander's own parse errors).
+  if (err instanceof CommanderError) throw err;
   const code = (err as { code?: unknown }).code;
   if (code === 'ERR_ABORTED') fail(EXIT.interrupted, 'ERR_ABORTED', 'interrupted; run the same command again to resume');
   if (code === 'ERR_TRAIN_UNAVAILABLE') fail(EXIT.usage, code, (err as Error).message);
@@ -32,10 +37,10 @@ function rethrow(err: unknown): never {
 const formatOption = () => new Option('--format <format>', 'output format').choices([...FORMAT_NAMES]);
 const constraintHelp = "'format' (default: answers constrained to the format and the input), 'none', or a GBNF file as @path";
 
-async function constraintValue(v: string | undefined): Promise<string | undefined> {
+function constraintValue(v: string | undefined): string | undefined {
   if (v === undefined || v === 'format' || v === 'none') return v;
-  if (v.startsWith('@')) return (await import('node:fs')).readFileSync(v.slice(1), 'utf8');
-  throw new InvalidArgumentError("--constraint takes 'format', 'none' or @grammar.gbnf");
+  if (v.startsWith('@')) return readFileSync(v.slice(1), 'utf8');
+  throw new MfnerError('ERR_INVALID_ARG', "--constraint takes 'format', 'none' or @grammar.gbnf");
 }
 
 export function register(program: Command): void {
@@ -54,17 +59,11 @@ export function register(program: Command): void {
     .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
     .option('--max-tokens <n>', 'token cap of one answer', positiveInt('--max-tokens'), 256)
     .option('--context <n>', 'token window of one prompt and its answers (default: min(model, 2048))', positiveInt('--context'))
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--chat-template <file>', 'Jinja chat template for models without one')
     .option('--overwrite', 'start again when --out exists from other arguments')
     .option('--log-text', 'keep raw answers (which may quote the documents) in the output records')
-    .option('--shard <i/N>', 'only input records whose 0-based index is i mod N (N copies on a batch scheduler; merge with mfner collect)', (v: string) => {
-      try {
-        return parseShard(v);
-      } catch (err) {
-        throw new InvalidArgumentError((err as Error).message);
-      }
-    })
+    .option('--shard <i/N>', 'only input records whose 0-based index is i mod N (N copies on a batch scheduler; merge with mfner collect)', parsedBy(parseShard))
     .option('--json', 'print the summary as one JSON object on stdout')
     .addHelpText(
       'after',
@@ -85,6 +84,9 @@ Examples:
       chatTemplate?: string; overwrite?: boolean; logText?: boolean; shard?: Shard; json?: boolean;
     }) => {
       if (!opts.dataset && !opts.types) fail(EXIT.usage, 'ERR_INVALID_ARG', 'give --dataset or --types');
+      if (opts.dataset) usageCheck(() => getDataset(opts.dataset!), '--dataset');
+      usageCheck(() => resolveTask({ dataset: opts.dataset, types: opts.types ? parseList(opts.types) : undefined, guideline: opts.guideline }), '--types');
+      const constraint = usageCheck(() => constraintValue(opts.constraint), '--constraint');
       const { signal, dispose } = interruptSignal();
       const progress = progressLine();
       try {
@@ -98,7 +100,7 @@ Examples:
           guideline: opts.guideline,
           input: opts.in,
           output: opts.out,
-          constraint: await constraintValue(opts.constraint),
+          constraint,
           batchSize: opts.batch,
           maxTokens: opts.maxTokens,
           contextSize: opts.context,
@@ -144,7 +146,7 @@ Examples:
     .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
     .option('--max-tokens <n>', 'token cap of one answer', positiveInt('--max-tokens'), 256)
     .option('--context <n>', 'token window of one prompt and its answers', positiveInt('--context'))
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--root <dir>', 'corpora root (default: $MFNER_CORPORA or ../shared/corpora)')
     .option('--json', 'print the runs written as JSON')
     .addHelpText('after', `
@@ -154,6 +156,9 @@ Example:
       model: string; adapter?: string; modelName?: string; datasets: string; config: string; draws: number; testCap?: number; out: string;
       constraint?: string; batch: number; maxTokens: number; context?: number; threads?: number; root?: string; json?: boolean;
     }) => {
+      usageCheck(() => configurationFormats(opts.config), '--config');
+      usageCheck(() => parseList(opts.datasets).forEach((d) => getDataset(d)), '--datasets');
+      const constraint = usageCheck(() => constraintValue(opts.constraint), '--constraint');
       const { signal, dispose } = interruptSignal();
       const progress = progressLine();
       try {
@@ -167,7 +172,7 @@ Example:
           testCap: opts.testCap,
           out: opts.out,
           root: opts.root,
-          extract: { constraint: await constraintValue(opts.constraint), batchSize: opts.batch, maxTokens: opts.maxTokens, contextSize: opts.context, threads: opts.threads, signal },
+          extract: { constraint, batchSize: opts.batch, maxTokens: opts.maxTokens, contextSize: opts.context, threads: opts.threads, signal },
           onNote: (n) => process.stderr.write(`mfner: note: ${n}\n`),
           // Called as each run starts: p.run - 1 runs are done, so the mean run time gives an ETA.
           onProgress: (p) =>
@@ -196,7 +201,7 @@ Example:
     .option('--datasets <a,b>', 'datasets (default: smoke NCBI-disease,BC5CDR; paper all)')
     .addOption(new Option('--method <method>', 'fine-tuning method (full needs F32 weights)').choices(['lora', 'full']).default('lora'))
     .option('--no-train', 'evaluate the models as they are (smoke only)')
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--root <dir>', 'corpora root')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', `
@@ -207,6 +212,7 @@ Examples:
   mfner reproduce --out smoke/                       # made tiny Qwen2, 2 datasets x 2 formats, minutes on a CPU
   mfner reproduce --scale paper --models qwen2.5-0.5b-instruct.gguf --out study/`)
     .action(async (opts: { models?: string; out: string; scale: Scale; datasets?: string; method: 'lora' | 'full'; train: boolean; threads?: number; root?: string; json?: boolean }) => {
+      usageCheck(() => parseList(opts.datasets ?? '').forEach((d) => getDataset(d)), '--datasets');
       const { signal, dispose } = interruptSignal();
       const progress = progressLine();
       try {
@@ -244,7 +250,7 @@ Examples:
     .option('--formats <a,b>', 'formats (default: all twelve)')
     .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
     .option('--max-tokens <n>', 'token cap of one answer', positiveInt('--max-tokens'), 128)
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--include <list>', 'component benches to run as well (source checkout): decode,constraints,train', '')
     .option('--out <dir>', 'where bench.md and bench.json go', 'bench-results')
     .option('--json', 'print the report as JSON')
@@ -253,13 +259,13 @@ Examples:
   mfner bench --threads 1                                     # extract per format on the made tiny Qwen2
   mfner bench --model qwen2.5-0.5b-instruct.gguf --include decode,constraints,train --out bench-results/`)
     .action(async (opts: { model: string; formats?: string; batch: number; maxTokens: number; threads?: number; include: string; out: string; json?: boolean }) => {
+      const components = usageCheck(() => (opts.include ? parseComponents(opts.include) : []), '--include');
+      const formats = opts.formats ? (parseList(opts.formats) as FormatName[]) : undefined;
+      for (const f of formats ?? []) if (!FORMAT_NAMES.includes(f)) fail(EXIT.usage, 'ERR_INVALID_ARG', `unknown format ${JSON.stringify(f.slice(0, 40))} in --formats`);
       const progress = progressLine();
       try {
         const made = /^made:(qwen2|llama)-(tiny|qwen2\.5-0\.5b|llama-3\.2-1b)$/u.exec(opts.model);
         const model = made ? await madeModelPath(made[1] as 'qwen2' | 'llama', made[2] as 'tiny') : opts.model;
-        const components = opts.include ? parseComponents(opts.include) : [];
-        const formats = opts.formats ? (parseList(opts.formats) as FormatName[]) : undefined;
-        for (const f of formats ?? []) if (!FORMAT_NAMES.includes(f)) fail(EXIT.usage, 'ERR_INVALID_ARG', `unknown format ${JSON.stringify(f)}`);
         const rows = await benchFormats({ model, formats, batchSize: opts.batch, maxTokens: opts.maxTokens, threads: opts.threads, onProgress: (f) => progress.update(`bench: extract ${f}`) });
         const report: BenchReport = {
           model: opts.model,

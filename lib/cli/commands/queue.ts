@@ -5,15 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, interruptSignal, positiveInt } from '../options.ts';
+import { EXIT, interruptSignal, positiveInt, threadsOption, usageCheck } from '../options.ts';
+import { resolveTask } from '../../pipeline/extract.ts';
 import { FORMAT_NAMES, type FormatName } from '../../formats/index.ts';
-import { DATASET_NAMES } from '../../corpus/registry.ts';
+import { DATASET_NAMES, getDataset } from '../../corpus/registry.ts';
 import { parseList, printJson } from '../util.ts';
 import { DEFAULT_QUEUE_NAME, PASSWORD_ENV, redactUrl, type QueueTarget } from '../../queue/connection.ts';
 
 const USAGE_CODES = new Set(['ERR_INVALID_ARG', 'ERR_INPUT_MISSING', 'ERR_MODEL_MISSING', 'ERR_ADAPTER_MISSING', 'ERR_RUN_UNKNOWN']);
 
 function rethrow(err: unknown): never {
+  // Already printed (a usage error below, or commander's own).
+  if (err instanceof CommanderError) throw err;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && USAGE_CODES.has(code)) {
     process.stderr.write(`mfner: ${(err as Error).message} [${code}]\n`);
@@ -86,6 +89,8 @@ Example:
       maxTokens: number; context?: number; chatTemplate?: string; logText?: boolean; batchRecords: number; attempts: number; backoffMs: number; redo?: boolean; json?: boolean;
     }) => {
       if (!o.dataset && !o.types) rethrow(Object.assign(new Error('give --dataset or --types'), { code: 'ERR_INVALID_ARG' }));
+      if (o.dataset) usageCheck(() => getDataset(o.dataset!), '--dataset');
+      usageCheck(() => resolveTask({ dataset: o.dataset, types: o.types ? parseList(o.types) : undefined, guideline: o.guideline }), '--types');
       let constraint = o.constraint;
       if (constraint !== 'format' && constraint !== 'none') {
         if (!constraint.startsWith('@')) rethrow(Object.assign(new Error("--constraint takes 'format', 'none' or @grammar.gbnf"), { code: 'ERR_INVALID_ARG' }));
@@ -120,7 +125,7 @@ Example:
     .requiredOption('--results <dir>', 'directory for result files (shared storage, or gathered before collect)')
     .option('--concurrency <n>', 'batches at once, sharing the model (each adds a KV cache)', positiveInt('--concurrency'), 1)
     .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--lock-ms <n>', "a dead worker's batch is redelivered after this", positiveInt('--lock-ms'), 30_000)
     .option('--max-stalled <n>', 'redeliveries after lock expiry before a batch fails', positiveInt('--max-stalled'), 3)
     .option('--exit-when-idle <ms>', 'exit once nothing has been waiting, delayed or active for this long', positiveInt('--exit-when-idle'))

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT, fail, fraction, interruptSignal, positiveInt, positiveNumber } from '../options.ts';
-import { DATASET_NAMES } from '../../corpus/registry.ts';
+import { EXIT, fail, fraction, interruptSignal, positiveInt, positiveNumber, threadsOption, usageCheck } from '../options.ts';
+import { DATASET_NAMES, getDataset } from '../../corpus/registry.ts';
+import { configurationFormats } from '../../prompt/configurations.ts';
 import { Model } from '../../native/index.ts';
 import { MfnerError } from '../../native/errors.ts';
 import { formatDuration } from '../../pipeline/progress.ts';
@@ -83,7 +84,7 @@ export function register(program: Command): void {
     .option('--alpha <a>', `LoRA alpha (default ${PAPER_DEFAULTS.alpha})`, positiveNumber('--alpha'))
     .option('--targets <a,b>', 'LoRA target modules (default all linear: attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down)')
     .option('--context <n>', `tokens per packed micro-batch (default ${PAPER_DEFAULTS.contextSize})`, positiveInt('--context'))
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--seed <n>', 'shuffling and LoRA init seed', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('--seed must be an integer >= 0'); return n; })
     .option('--train-cap <n>', 'train documents per dataset (default: the paper\'s 10000)', positiveInt('--train-cap'))
     .option('--dev-cap <n>', 'dev documents per dataset (default: the paper\'s 200)', positiveInt('--dev-cap'))
@@ -113,6 +114,8 @@ Examples:
       if (Boolean(opts.datasets) === Boolean(opts.data)) fail(EXIT.usage, 'ERR_INVALID_ARG', 'give either --datasets or --data');
       if (opts.test && !opts.datasets) fail(EXIT.usage, 'ERR_INVALID_ARG', '--test needs --datasets');
       if (opts.constraint !== undefined && opts.constraint !== 'format' && opts.constraint !== 'none') fail(EXIT.usage, 'ERR_INVALID_ARG', "--constraint takes 'format' or 'none'");
+      usageCheck(() => configurationFormats(opts.config), '--config');
+      usageCheck(() => parseList(opts.datasets ?? '').forEach((d) => getDataset(d)), '--datasets');
       const { signal, dispose } = interruptSignal(() =>
         process.stderr.write('\nmfner: stopping after the current micro-batch and saving a checkpoint (again to quit now)\n'),
       );
@@ -204,7 +207,7 @@ Examples:
     .option('--adapter <gguf>', 'LoRA adapter (GGUF)')
     .requiredOption('--in <file>', 'JSONL: {"messages": [...]} (assistant turns scored) or {"prompt", "completion"} (completion + EOS scored)')
     .option('--context <n>', 'tokens per evaluation batch (default: the longest example, at least 64)', positiveInt('--context'))
-    .option('--threads <n>', 'CPU threads', positiveInt('--threads'))
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
     .option('--chat-template <file>', 'Jinja chat template for models without one')
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: { model: string; adapter?: string; in: string; context?: number; threads?: number; chatTemplate?: string; json?: boolean }) => {
