@@ -3,6 +3,7 @@ export { splitText, type TextChunk, type TokenCounter } from './chunk.ts';
 export { resolveConstraint, type ConstraintSpec, type EffectiveConstraint, type ResolvedConstraint } from './constraint.ts';
 export { runExtractJob, jobFingerprint, type ExtractJobOptions, type ExtractJobResult, type JobProgress } from './jsonl-job.ts';
 export { repairOutput, readState, writeState, statePath, type JobState, type RepairResult } from './resume.ts';
+export { acquireOutputLock, lockPath, processAlive, type OutputLock, type LockInfo } from './output-lock.ts';
 export { runEvaluation, evaluationTable, modelNameOf, type EvaluationOptions, type EvaluatedRun } from './evaluate.ts';
 export { runReproduce, SCALES, TRAIN_PENDING, type Scale, type ScalePlan, type ReproduceOptions, type ReproduceSummary } from './reproduce.ts';
 export { entityConfidences, answerConfidence, type AnswerTokens } from './confidence.ts';

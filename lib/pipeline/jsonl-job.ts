@@ -17,6 +17,7 @@ import { readLines } from '../corpus/lines.ts';
 import { MfnerError } from '../native/index.ts';
 import { extract, resolveTask, type ExtractOptions, type ExtractSummary, type ExtractedDocument } from './extract.ts';
 import { readState, repairOutput, writeState, STATE_SCHEMA } from './resume.ts';
+import { acquireOutputLock } from './output-lock.ts';
 import { inShard, type Shard } from '../queue/shard.ts';
 
 export interface ExtractJobOptions extends Omit<ExtractOptions, 'model' | 'keepAnswers' | 'onNote'> {
@@ -137,6 +138,16 @@ export async function runExtractJob(options: ExtractJobOptions): Promise<Extract
   if (options.adapter && !existsSync(options.adapter)) throw new MfnerError('ERR_ADAPTER_MISSING', `adapter file not found: ${options.adapter}`);
   if (path.resolve(options.input) === path.resolve(options.output)) throw new MfnerError('ERR_INVALID_ARG', '--in and --out are the same file');
   const fingerprint = jobFingerprint(options);
+  // One writer per output: the resume decision below and every append happen under the lock.
+  const lock = acquireOutputLock(options.output);
+  try {
+    return await runLocked(options, fingerprint, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(options: ExtractJobOptions, fingerprint: string, started: number): Promise<ExtractJobResult> {
   const result: ExtractJobResult = {
     records: 0,
     documents: 0,
