@@ -41,6 +41,14 @@ export interface TrainVocabularyOptions {
   controls?: readonly string[];
   /** Characters seen fewer times than this are left to byte fallback (default 2). */
   minCharCount?: number;
+  /**
+   * Spaces, digits and punctuation as tokens apart from letters (default false: SentencePiece's
+   * space-prefixed words). Then a word is the same tokens wherever it stands: "ataxia" in the
+   * text and in `"text": "ataxia"` are one token id, where the default gives "▁ataxia" and
+   * "ataxia" (two ids, a mapping a small model must learn per word before it can copy a
+   * mention). Costs ~1.5× more tokens per sentence (docs/training.md).
+   */
+  isolateWords?: boolean;
 }
 
 export const CHAT_CONTROLS = ['<|im_start|>', '<|im_end|>'] as const;
@@ -49,10 +57,14 @@ export const CHAT_CONTROLS = ['<|im_start|>', '<|im_end|>'] as const;
  * Pieces as llama.cpp's SPM tokenizer segments them before merging: spaces become ▁ and start a
  * piece; a newline is a piece of its own (add_space_prefix is off, see writeVocabularyGguf).
  */
-function pieces(text: string, controls: readonly string[], out: Map<string, number>) {
+const SPACED_PIECE = /\u2581*[^\u2581\n]+|\u2581+|\n/gu;
+// A run of letters (with their combining marks), one digit, a run of other symbols, one space.
+const ISOLATED_PIECE = /[\p{L}\p{M}]+|\p{N}|[^\p{L}\p{M}\p{N}\u2581\n]+|\u2581|\n/gu;
+
+function pieces(text: string, controls: readonly string[], out: Map<string, number>, pattern: RegExp) {
   let rest = text;
   for (const c of controls) rest = rest.split(c).join('\n');
-  for (const m of rest.replaceAll(' ', SPACE).matchAll(/\u2581*[^\u2581\n]+|\u2581+|\n/gu)) {
+  for (const m of rest.replaceAll(' ', SPACE).matchAll(pattern)) {
     out.set(m[0], (out.get(m[0]) ?? 0) + 1);
   }
 }
@@ -109,7 +121,8 @@ export function trainVocabulary(texts: Iterable<string>, options: TrainVocabular
     throw new MfnerError('ERR_INVALID_ARG', `vocabulary size must be an integer from ${base + 1} to 1000000`);
   }
   const counts = new Map<string, number>();
-  for (const t of texts) pieces(t, controls, counts);
+  const pattern = options.isolateWords ? ISOLATED_PIECE : SPACED_PIECE;
+  for (const t of texts) pieces(t, controls, counts, pattern);
 
   const tokens: string[] = ['<unk>', '<s>', '</s>', ...controls];
   const types: number[] = [TOKEN_TYPE.unknown, TOKEN_TYPE.control, TOKEN_TYPE.control, ...controls.map(() => TOKEN_TYPE.control)];

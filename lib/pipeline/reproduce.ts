@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { madeModelPath, MfnerError, Model, type MadeArchitecture } from '../native/index.ts';
 import path from 'node:path';
+import { makeCorpusModel, type CorpusModelOptions } from '../train/corpus-model.ts';
 import { datasetTrainingData, hasTrainer, runTraining, PAPER_DEFAULTS, type TrainingData, type TrainRunSummary } from '../train/index.ts';
 import { FALLBACK_CHAT_TEMPLATE } from './extract.ts';
 import { CONFIGURATION_NAMES } from '../prompt/configurations.ts';
@@ -20,7 +21,7 @@ import { DATASET_NAMES } from '../corpus/registry.ts';
 import { writeReport } from '../report/index.ts';
 import { runEvaluation, evaluationTable, modelNameOf, type EvaluatedRun } from './evaluate.ts';
 
-export type Scale = 'paper' | 'smoke';
+export type Scale = 'paper' | 'cpu' | 'smoke';
 
 export interface ScalePlan {
   configurations: string[];
@@ -32,12 +33,30 @@ export interface ScalePlan {
   batchSize: number;
   /** Training: dev sample cap and the trainer's settings (unset: the paper's defaults). */
   train: { devCap?: number; maxSteps?: number; batchSize?: number; accumulation?: number; lr?: number; evaluate: boolean; contextSize?: number };
+  /** Models when --models is not given, and the fine-tuning method when --method is not. */
+  defaultModels: string[];
+  defaultMethod: 'lora' | 'full';
 }
+
+/** Optimizer steps per format at --scale cpu (batches of 8 examples). */
+const CPU_STEPS = 1000;
 
 export const SCALES: Record<Scale, ScalePlan> = {
   smoke: { configurations: ['term_ner'], datasets: ['NCBI-disease', 'BC5CDR'], draws: [1], trainCap: 16, testCap: 4, maxTokens: 32, batchSize: 4,
     // A few LoRA steps at a high rate: the code paths, in seconds.
-    train: { devCap: 4, maxSteps: 4, batchSize: 2, accumulation: 1, lr: 1e-3, evaluate: false, contextSize: 1024 } },
+    train: { devCap: 4, maxSteps: 4, batchSize: 2, accumulation: 1, lr: 1e-3, evaluate: false, contextSize: 1024 },
+    defaultModels: ['made:qwen2-tiny'], defaultMethod: 'lora' },
+  // The study at the size a 2-core CPU trains in about an hour (docs/training.md, "--scale cpu"):
+  // a model made from the corpora, fully fine-tuned per format, scored on the real test splits.
+  cpu: {
+    configurations: ['only:multi_term', 'only:single_tag', 'only:multi_span', 'only:multi_bio'],
+    datasets: ['NCBI-disease', 'BC5CDR'],
+    draws: [1],
+    testCap: 100,
+    maxTokens: 256,
+    batchSize: 16,
+    train: { devCap: 0, maxSteps: CPU_STEPS, batchSize: 8, accumulation: 1, lr: 1e-3, evaluate: false, contextSize: 1024 },
+    defaultModels: ['made:corpus'], defaultMethod: 'full' },
   paper: {
     configurations: [...CONFIGURATION_NAMES],
     datasets: [...DATASET_NAMES],
@@ -45,17 +64,22 @@ export const SCALES: Record<Scale, ScalePlan> = {
     maxTokens: 512,
     batchSize: 8,
     train: { evaluate: true },
+    defaultModels: ['made:qwen2-tiny'],
+    defaultMethod: 'lora',
   },
 };
 
 export const TRAIN_PENDING = 'this build of the addon has no trainer (lib/train): the train step is skipped';
 
 export interface ReproduceOptions {
-  /** GGUF paths or `made:<arch>-tiny`. Default for smoke: made:qwen2-tiny. */
+  /**
+   * GGUF paths, `made:<arch>-tiny`, or `made:corpus` (a model with a vocabulary learnt from the
+   * datasets' training text: lib/train/corpus-model.ts). Default: the scale's (cpu: made:corpus).
+   */
   models?: readonly string[];
   out: string;
   scale: Scale;
-  /** LoRA (default) or full fine-tuning (needs F32 weights). */
+  /** LoRA or full fine-tuning (needs F32 weights); default the scale's (cpu: full, else LoRA). */
   method?: 'lora' | 'full';
   /** Skip training and evaluate the models as they are (smoke only). */
   noTrain?: boolean;
@@ -85,9 +109,14 @@ export interface ReproduceSummary {
   seconds: number;
 }
 
-async function resolveModel(spec: string): Promise<string> {
+async function resolveModel(spec: string, corpus: Omit<CorpusModelOptions, 'dir'> & { out: string }, log: (line: string) => void): Promise<string> {
   const made = /^made:(qwen2|llama)-tiny$/u.exec(spec);
   if (made) return madeModelPath(made[1] as MadeArchitecture, 'tiny');
+  if (spec === 'made:corpus') {
+    const m = await makeCorpusModel({ ...corpus, dir: path.join(corpus.out, 'models') });
+    log(`made:corpus: ${m.reused ? 'reused' : 'made'} ${m.path} (vocabulary ${m.vocabularySize} tokens from ${m.texts} training texts, ${m.shape.nLayer} layers x ${m.shape.nEmbd})`);
+    return m.path;
+  }
   if (!existsSync(spec)) throw new MfnerError('ERR_MODEL_MISSING', `model file not found: ${spec}`);
   return spec;
 }
@@ -95,23 +124,23 @@ async function resolveModel(spec: string): Promise<string> {
 export async function runReproduce(options: ReproduceOptions): Promise<ReproduceSummary> {
   const started = Date.now();
   const plan = SCALES[options.scale];
-  if (!plan) throw new MfnerError('ERR_INVALID_ARG', `unknown scale ${JSON.stringify(options.scale)} (paper, smoke)`);
+  if (!plan) throw new MfnerError('ERR_INVALID_ARG', `unknown scale ${JSON.stringify(options.scale)} (${Object.keys(SCALES).join(', ')})`);
   const canTrain = hasTrainer();
   if (options.scale === 'paper' && (!canTrain || options.noTrain)) {
     throw new MfnerError('ERR_TRAIN_UNAVAILABLE', `--scale paper needs training${canTrain ? '' : `, and ${TRAIN_PENDING}`}; use mfner eval to evaluate a model as it is`);
   }
   const train = canTrain && !options.noTrain;
-  const method = options.method ?? 'lora';
+  const method = options.method ?? plan.defaultMethod;
   const log = options.log ?? (() => {});
   const notes: string[] = train ? [] : [options.noTrain ? 'training skipped (--no-train): the base models are evaluated' : TRAIN_PENDING];
   const datasets = [...(options.datasets ?? plan.datasets)];
   const configurations = [...(options.configurations ?? plan.configurations)];
-  const modelSpecs = [...(options.models ?? ['made:qwen2-tiny'])];
+  const modelSpecs = [...(options.models ?? plan.defaultModels)];
   const summary: ReproduceSummary = { scale: options.scale, models: [], steps: [], notes, reportFiles: [], table: '', seconds: 0 };
   const allRuns: EvaluatedRun['run'][] = [];
 
   for (const spec of modelSpecs) {
-    const file = await resolveModel(spec);
+    const file = await resolveModel(spec, { datasets, configurations, root: options.root, out: options.out }, log);
     const name = modelNameOf(file);
     summary.models.push(name);
     const model = await Model.load(file);

@@ -60,6 +60,8 @@ const CASES: Record<string, Array<[string[], string]>> = {
     [['--out', OUT, '--arch', 'gpt2'], '--arch'],
     [['--out', OUT, '--shape', 'huge'], '--shape'],
     [['--out', OUT, '--weight-type', 'q8'], '--weight-type'],
+    [['--out', OUT, '--corpus', 'NoSuchCorpus'], '--corpus'],
+    [['--out', OUT, '--corpus', 'NCBI-disease', '--vocab-size', '0'], '--vocab-size'],
   ],
   extract: [
     ...(

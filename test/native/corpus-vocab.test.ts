@@ -65,3 +65,32 @@ withCorpora('a corpus vocabulary in a made model: llama.cpp reads it, prompts ro
     await model.dispose();
   }
 });
+
+withCorpora('isolateWords: a mention is the same token ids in the sentence and in every answer syntax', async (t) => {
+  const dir = tempDir();
+  const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'only:multi_term', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
+  const texts = data.train.flatMap((e) => ('messages' in e ? e.messages.map((m) => m.content) : []));
+  const vocabFile = path.join(dir, 'vocab.gguf');
+  const spaced = trainVocabulary(texts, { size: 1024 });
+  const vocab = trainVocabulary(texts, { size: 1024, isolateWords: true });
+  // No learned piece joins a space, a digit or punctuation to letters.
+  const learned = vocab.tokens.filter((_, i) => vocab.types[i] === TOKEN_TYPE.normal && vocab.scores[i] < 0);
+  t.true(learned.length > 500);
+  for (const p of learned) t.regex(p, /^(?:[\p{L}\p{M}]+|[^\p{L}\p{M}\p{N}\u2581]+)$/u, p);
+  t.true(spaced.tokens.some((p) => /^\u2581\p{L}{3,}$/u.test(p)), 'the default keeps space-prefixed words');
+  writeVocabularyGguf(vocabFile, vocab);
+  const out = path.join(dir, 'model.gguf');
+  await makeModel({ architecture: 'qwen2', shape: { nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 512 }, out, vocabPath: vocabFile, weightType: 'f32' });
+  const model = await Model.load(out);
+  try {
+    const mention = model.tokenize('ataxia telangiectasia');
+    const sentence = model.tokenize('Patients with ataxia telangiectasia (A-T) were seen.');
+    const answers = ['[{"text": "ataxia telangiectasia", "type": "Disease"}]', '<Disease>ataxia telangiectasia</Disease>', 'ataxia telangiectasia\n'];
+    const contains = (hay: Int32Array, needle: Int32Array) => hay.some((_, i) => needle.every((x, j) => hay[i + j] === x));
+    t.true(contains(sentence, mention));
+    for (const a of answers) t.true(contains(model.tokenize(a), mention), a);
+    t.is(model.detokenize(sentence), 'Patients with ataxia telangiectasia (A-T) were seen.');
+  } finally {
+    await model.dispose();
+  }
+});

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { Model, SHAPES, makeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
 import { EXIT, fail, nonNegativeInt, nonNegativeNumber, positiveInt, threadsOption } from '../options.ts';
 import { printJson } from '../util.ts';
+import { makeCorpusModel } from '../../train/corpus-model.ts';
+import { getDataset } from '../../corpus/registry.ts';
 
 export function register(program: Command): void {
   const model = program.command('model').description('inspect GGUF models');
@@ -96,7 +98,11 @@ Examples:
     .description('write a GGUF with random weights, a real tokenizer and chat template (for tests and benchmarks)')
     .requiredOption('--out <gguf>', 'output file')
     .option('--arch <name>', 'qwen2 (Qwen2 vocabulary, Qwen2.5 template) or llama (Llama-3 vocabulary, Llama-3.2 template)', 'qwen2')
-    .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')}`, 'tiny')
+    .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')} (default tiny; with --corpus, 4 layers x 256)`)
+    .option('--corpus <datasets>', 'learn a small vocabulary from these datasets\' training text (e.g. NCBI-disease,BC5CDR) instead of the family\'s; F32 weights')
+    .option('--configurations <list>', 'with --corpus: configurations whose prompts and answers feed the vocabulary', 'all')
+    .option('--vocab-size <n>', 'with --corpus: vocabulary size', positiveInt('--vocab-size'), 4096)
+    .option('--root <dir>', 'with --corpus: corpora root')
     .option('--weight-type <t>', 'f16, f32 or q4_0 (the matrices; norms and biases stay f32)', 'f16')
     .option('--seed <n>', 'weights seed', positiveInt('--seed'), 42)
     .option('--json', 'print one JSON object')
@@ -106,10 +112,27 @@ decodes like the real one (full fine-tuning needs --weight-type f32).
 
 Examples:
   mfner make-model --arch qwen2 --shape tiny --weight-type f32 --out tiny.gguf
-  mfner make-model --arch llama --shape tiny --out llama-tiny.gguf          # Llama-3 vocabulary, Llama-3.2 template`)
-    .action(async (opts: { out: string; arch: string; shape: string; weightType: string; seed: number; json?: boolean }) => {
+  mfner make-model --arch llama --shape tiny --out llama-tiny.gguf          # Llama-3 vocabulary, Llama-3.2 template
+  mfner make-model --corpus NCBI-disease,BC5CDR --out ncbi.gguf             # the model --scale cpu trains (docs/training.md)`)
+    .action(async (opts: { out: string; arch: string; shape?: string; weightType: string; seed: number; corpus?: string; configurations: string; vocabSize: number; root?: string; json?: boolean }) => {
       if (opts.arch !== 'qwen2' && opts.arch !== 'llama') fail(EXIT.usage, 'ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${JSON.stringify(opts.arch.slice(0, 40))}`);
-      if (!(opts.shape in SHAPES)) fail(EXIT.usage, 'ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+      if (opts.shape !== undefined && !(opts.shape in SHAPES)) fail(EXIT.usage, 'ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
+      if (opts.corpus !== undefined) {
+        const datasets = opts.corpus.split(',').map((d) => d.trim()).filter(Boolean);
+        const configurations = opts.configurations.split(',').map((c) => c.trim()).filter(Boolean);
+        try {
+          datasets.forEach((d) => getDataset(d));
+        } catch (err) {
+          fail(EXIT.usage, 'ERR_INVALID_ARG', `--corpus: ${(err as Error).message}`);
+        }
+        if (opts.arch !== 'qwen2') fail(EXIT.usage, 'ERR_INVALID_ARG', '--corpus makes a qwen2-family model (its chat markers are in the vocabulary)');
+        if (opts.weightType !== 'f16' && opts.weightType !== 'f32') fail(EXIT.usage, 'ERR_INVALID_ARG', '--corpus models are F32 (for full fine-tuning)');
+        const m = await makeCorpusModel({ datasets, configurations, out: opts.out, root: opts.root, vocabSize: opts.vocabSize, seed: opts.seed, ...(opts.shape ? { shape: SHAPES[opts.shape as MadeShape] } : {}) });
+        if (opts.json) return printJson(m);
+        process.stdout.write(`wrote ${m.path}: vocabulary ${m.vocabularySize} tokens (${m.merges} merges) from ${m.texts} training texts, ${m.shape.nLayer} layers x ${m.shape.nEmbd}${m.reused ? ' (reused)' : ''}\n`);
+        return;
+      }
+      opts.shape ??= 'tiny';
       if (opts.weightType !== 'f16' && opts.weightType !== 'f32' && opts.weightType !== 'q4_0') fail(EXIT.usage, 'ERR_INVALID_ARG', '--weight-type must be f16, f32 or q4_0');
       const r = await makeModel({ architecture: opts.arch as MadeArchitecture, shape: opts.shape as MadeShape, out: opts.out, seed: opts.seed, weightType: opts.weightType });
       if (opts.json) return printJson(r);
