@@ -6,7 +6,7 @@ import { MfnerError, nativeCall } from './errors.ts';
 import { packageRoot } from './package-root.ts';
 
 export type MadeArchitecture = 'qwen2' | 'llama';
-export type MadeShape = 'tiny' | 'qwen2.5-0.5b' | 'llama-3.2-1b';
+export type MadeShape = 'tiny' | 'small' | 'cpu' | 'qwen2.5-0.5b' | 'llama-3.2-1b';
 
 export interface Shape {
   nEmbd: number;
@@ -17,9 +17,15 @@ export interface Shape {
   nCtx: number;
 }
 
-/** Real shapes from the models' Hugging Face configs; `tiny` is a few MB, for tests. */
+/**
+ * Real shapes from the models' Hugging Face configs; `tiny` is a few MB, for tests. `small` and
+ * `cpu` are the shapes a corpus-vocabulary model learns NER in on a CPU (docs/training.md, "A
+ * model made from the corpora"): `small` in minutes (the CI proof), `cpu` for --scale cpu.
+ */
 export const SHAPES: Record<MadeShape, Shape> = {
   tiny: { nEmbd: 32, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 64, nCtx: 4096 },
+  small: { nEmbd: 128, nLayer: 2, nHead: 4, nHeadKv: 4, nFf: 384, nCtx: 2048 },
+  cpu: { nEmbd: 256, nLayer: 4, nHead: 4, nHeadKv: 4, nFf: 768, nCtx: 2048 },
   'qwen2.5-0.5b': { nEmbd: 896, nLayer: 24, nHead: 14, nHeadKv: 2, nFf: 4864, nCtx: 32768 },
   'llama-3.2-1b': { nEmbd: 2048, nLayer: 16, nHead: 32, nHeadKv: 8, nFf: 8192, nCtx: 131072 },
 };

@@ -12,13 +12,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { makeModel, type Shape } from '../native/make-model.ts';
+import { makeModel, SHAPES, type Shape } from '../native/make-model.ts';
 import { trainVocabulary, writeVocabularyGguf } from '../native/corpus-vocab.ts';
 import { MfnerError } from '../native/errors.ts';
 import { datasetTrainingData } from './data.ts';
 
-/** 4 layers × 256, chosen by measurement (docs/training.md): ~3,000 training tokens/s on one core. */
-export const CORPUS_SHAPE: Shape = { nEmbd: 256, nLayer: 4, nHead: 4, nHeadKv: 4, nFf: 768, nCtx: 2048 };
+/** 4 layers × 256 (`cpu`), chosen by measurement (docs/training.md): ~3,000 training tokens/s on one core. */
+export const CORPUS_SHAPE: Shape = SHAPES.cpu;
 
 /** Qwen2.5's chat template opens every prompt with this system turn; its words belong in the vocabulary. */
 const DEFAULT_SYSTEM = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';

@@ -98,7 +98,7 @@ Examples:
     .description('write a GGUF with random weights, a real tokenizer and chat template (for tests and benchmarks)')
     .requiredOption('--out <gguf>', 'output file')
     .option('--arch <name>', 'qwen2 (Qwen2 vocabulary, Qwen2.5 template) or llama (Llama-3 vocabulary, Llama-3.2 template)', 'qwen2')
-    .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')} (default tiny; with --corpus, 4 layers x 256)`)
+    .option('--shape <name>', `one of ${Object.keys(SHAPES).join(', ')} (default tiny; with --corpus, cpu)`)
     .option('--corpus <datasets>', 'learn a small vocabulary from these datasets\' training text (e.g. NCBI-disease,BC5CDR) instead of the family\'s; F32 weights')
     .option('--configurations <list>', 'with --corpus: configurations whose prompts and answers feed the vocabulary', 'all')
     .option('--vocab-size <n>', 'with --corpus: vocabulary size', positiveInt('--vocab-size'), 4096)
