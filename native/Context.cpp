@@ -43,6 +43,7 @@ struct GenerateRequest {
     bool logprobs = false;  // log-probability of each sampled token under the constraint
     JumpMode jump = JumpMode::Verify;  // forced text of format constraints (docs/decoding.md)
     int32_t threads = 1;    // for the greedy argmax over many sequences
+    int32_t candidates = 16;  // greedy constrained rows: the constraint sees the k best logits first (0: always all)
 };
 
 struct SequenceResult {
@@ -145,6 +146,7 @@ protected:
         timings.Set("generateMs", Napi::Number::New(env, generateMs_));
         timings.Set("decodeCalls", Napi::Number::New(env, decodeCalls_));
         timings.Set("forcedTokens", Napi::Number::New(env, forcedTokens_));
+        timings.Set("fullMasks", Napi::Number::New(env, fullMasks_));
         timings.Set("draftRejected", Napi::Number::New(env, draftRejected_));
         out.Set("timings", timings);
         out.Set("aborted", Napi::Boolean::New(env, aborted_));
@@ -186,6 +188,14 @@ private:
         const float * logits = llama_get_logits_ith(owner_->ctx_, idx);
         if (!logits) throw CodedError("ERR_DECODE", "no logits for a sequence");
         if (ss.fast() && !logprob) return ArgMax(logits, nVocab);
+        if (ss.constraint && !ss.choose && !logprob && req_.candidates > 0) {
+            const llama_token t = BestAllowedAmongTop(ss, logits, nVocab);
+            if (t >= 0) {
+                llama_sampler_accept(ss.constraint.get(), t);
+                return t;
+            }
+        }
+        if (ss.constraint) ++fullMasks_;
         candidates_.resize(static_cast<size_t>(nVocab));
         for (int32_t t = 0; t < nVocab; ++t) candidates_[t] = llama_token_data{t, logits[t], 0.0f};
         llama_token_data_array cur{candidates_.data(), candidates_.size(), -1, false};
@@ -213,6 +223,31 @@ private:
         }
         if (ss.constraint) llama_sampler_accept(ss.constraint.get(), token);
         return token;
+    }
+
+    // Greedy under a constraint is the best allowed logit. Usually that is one of the few best
+    // logits, so the constraint first judges only the k best (ordered by logit, then id, as the
+    // full scan breaks ties); the first allowed one is the full scan's answer exactly. None
+    // allowed: -1, and the caller masks the whole vocabulary. (On a GPU the k best can come from
+    // the graph, so most rows never copy their logits to the host: issue 16.)
+    llama_token BestAllowedAmongTop(SequenceSampler & ss, const float * logits, int32_t nVocab) {
+        const size_t k = static_cast<size_t>(std::min(req_.candidates, nVocab));
+        top_.clear();
+        for (int32_t t = 0; t < nVocab; ++t) {
+            const float x = logits[t];
+            if (top_.size() == k && !(x > top_.back().logit)) continue;  // an equal logit of a lower id stays ahead
+            if (!(x > -INFINITY && x < INFINITY)) continue;              // as the full scan: finite logits only
+            auto at = std::upper_bound(top_.begin(), top_.end(), x, [](float v, const llama_token_data & d) { return v > d.logit; });
+            top_.insert(at, llama_token_data{t, x, 0.0f});
+            if (top_.size() > k) top_.pop_back();
+        }
+        llama_token_data_array cur{top_.data(), top_.size(), -1, false};
+        llama_sampler_apply(ss.constraint.get(), &cur);
+        // Constraints drop candidates (format) or set them to -inf (GBNF grammars), keeping order.
+        for (size_t i = 0; i < cur.size; ++i) {
+            if (std::isfinite(cur.data[i].logit)) return cur.data[i].id;
+        }
+        return -1;
     }
 
     // Samples every listed row. Greedy rows without constraint are independent argmaxes over
@@ -432,9 +467,11 @@ private:
     std::vector<Napi::ObjectReference> keepAlive_;  // constraint objects in use
     std::vector<SequenceResult> results_;
     std::vector<llama_token_data> candidates_;
+    std::vector<llama_token_data> top_;
     bool aborted_ = false;
     double promptMs_ = 0, generateMs_ = 0;
     int64_t promptTokens_ = 0, generatedTokens_ = 0, decodeCalls_ = 0, forcedTokens_ = 0, draftRejected_ = 0;
+    int64_t fullMasks_ = 0;  // constrained rows whose constraint judged the whole vocabulary
 };
 
 Napi::Object ContextWrap::Init(Napi::Env env, Napi::Object exports) {
@@ -550,6 +587,9 @@ Napi::Value ContextWrap::Generate(const Napi::CallbackInfo & info) {
     req.topP = static_cast<float>(topP);
     req.ignoreEos = OptBool(opts, "ignoreEos", false);
     req.logprobs = OptBool(opts, "logprobs", false);
+    const double candidates = OptNumber(opts, "candidates", 16);
+    if (!(candidates >= 0 && candidates <= 1024) || candidates != std::floor(candidates)) Throw(env, "ERR_INVALID_ARG", "candidates must be an integer in 0..1024 (0: the constraint sees every token)");
+    req.candidates = static_cast<int32_t>(candidates);
     {
         Napi::Value j = opts.Get("jumpForward");
         if (j.IsUndefined()) req.jump = JumpMode::Verify;  // as lib/native/context.ts

@@ -1,5 +1,6 @@
 #include "FormatConstraint.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <unordered_map>
@@ -140,6 +141,14 @@ void SamplerApply(llama_sampler * smpl, llama_token_data_array * cur_p) {
             if (d[t].id != t) { identity = false; break; }
             d[j++] = d[t];  // ascending ids, so j <= t: nothing unread is overwritten
         }
+    }
+    if (!identity && n <= 64) {
+        // A few candidates (the greedy path's k best): look each up in the sorted mask.
+        j = 0;
+        for (size_t i = 0; i < n; ++i) if (std::binary_search(allowed.begin(), allowed.end(), d[i].id)) d[j++] = d[i];
+        cur_p->size = j;  // none allowed is an answer here: the caller then masks every token
+        cur_p->selected = -1;
+        return;
     }
     if (!identity) {
         j = 0;

@@ -75,6 +75,8 @@ export interface NativeGenerateOptions {
   ignoreEos?: boolean;
   logprobs?: boolean;
   jumpForward?: JumpForward;
+  /** Greedy constrained rows: the k best logits are judged first (0: every token); see GenerateOptions.constraintCandidates. */
+  candidates?: number;
 }
 
 /**
@@ -96,6 +98,8 @@ export interface NativeGenerateResult {
     decodeCalls: number;
     /** Tokens of the answers that got no sampling step of their own (jump-forward). */
     forcedTokens: number;
+    /** Constrained tokens for which the constraint judged the whole vocabulary (see constraintCandidates). */
+    fullMasks: number;
     /** Verify: draft tokens fed but not kept (the sampler picked another token). */
     draftRejected: number;
   };
