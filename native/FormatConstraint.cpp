@@ -146,18 +146,15 @@ void SamplerApply(llama_sampler * smpl, llama_token_data_array * cur_p) {
         // A few candidates (the greedy path's k best): look each up in the sorted mask.
         j = 0;
         for (size_t i = 0; i < n; ++i) if (std::binary_search(allowed.begin(), allowed.end(), d[i].id)) d[j++] = d[i];
-        cur_p->size = j;  // none allowed is an answer here: the caller then masks every token
-        cur_p->selected = -1;
-        return;
-    }
-    if (!identity) {
+    } else if (!identity) {
         j = 0;
         q->bits.assign(q->trie->nVocab, 0);
         for (int32_t t : allowed) q->bits[t] = 1;
         for (size_t i = 0; i < n; ++i) if (d[i].id >= 0 && d[i].id < q->trie->nVocab && q->bits[d[i].id]) d[j++] = d[i];
     }
-    if (j == 0) {
+    if (j == 0 && n == static_cast<size_t>(q->trie->nVocab)) {
         // Nothing can continue (should not happen): end the answer rather than crash the chain.
+        // A shortlist (fewer candidates) with none allowed stays empty: the caller masks them all.
         for (size_t i = 0; i < n && j == 0; ++i) if (d[i].id >= 0 && d[i].id < q->trie->nVocab && q->trie->isEog[d[i].id]) { d[0] = d[i]; j = 1; }
         if (j == 0 && n > 0) j = 1;
     }

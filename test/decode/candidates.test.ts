@@ -19,7 +19,7 @@ async function models(): Promise<Array<{ name: string; path: string }>> {
   return out;
 }
 
-test('greedy answers under every format constraint and a grammar are the same with 0, 1 and 16 candidates; the shortlist spares full masks', async (t) => {
+test('greedy answers under every format constraint and a grammar are the same with 0, 1, 16 and 100 candidates; the shortlist spares full masks', async (t) => {
   const counts: Record<string, { full0: number; full16: number }> = {};
   for (const { name, path } of await models()) {
     const c = (counts[name] = { full0: 0, full16: 0 });
@@ -29,7 +29,7 @@ test('greedy answers under every format constraint and a grammar are the same wi
       const run = async (constraint: GenerateOptions['constraint'], where: string) => {
         const prompts = [`Text: ${SENTENCES[1]}\n`, `Text: ${SENTENCES[0]}\n`];
         const base = await ctx.generate(prompts, { maxTokens: 160, constraint, constraintCandidates: 0, jumpForward: false });
-        for (const k of [1, 16]) {
+        for (const k of [1, 16, 100]) {
           const got = await ctx.generate(prompts, { maxTokens: 160, constraint, constraintCandidates: k, jumpForward: false });
           got.sequences.forEach((s, i) => {
             t.deepEqual([...s.tokens], [...base.sequences[i].tokens], `${name} ${where} k=${k} prompt ${i}`);
