@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { Model, SHAPES, makeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
-import { EXIT, fail, nonNegativeInt, nonNegativeNumber, positiveInt, threadsOption } from '../options.ts';
-import { printJson } from '../util.ts';
+import { EXIT, fail, nonNegativeInt, nonNegativeNumber, positiveInt, threadsOption, usageCheck } from '../options.ts';
+import { parseList, printJson } from '../util.ts';
 import { makeCorpusModel } from '../../train/corpus-model.ts';
 import { getDataset } from '../../corpus/registry.ts';
 
@@ -118,13 +118,9 @@ Examples:
       if (opts.arch !== 'qwen2' && opts.arch !== 'llama') fail(EXIT.usage, 'ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${JSON.stringify(opts.arch.slice(0, 40))}`);
       if (opts.shape !== undefined && !(opts.shape in SHAPES)) fail(EXIT.usage, 'ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
       if (opts.corpus !== undefined) {
-        const datasets = opts.corpus.split(',').map((d) => d.trim()).filter(Boolean);
-        const configurations = opts.configurations.split(',').map((c) => c.trim()).filter(Boolean);
-        try {
-          datasets.forEach((d) => getDataset(d));
-        } catch (err) {
-          fail(EXIT.usage, 'ERR_INVALID_ARG', `--corpus: ${(err as Error).message}`);
-        }
+        const datasets = parseList(opts.corpus);
+        const configurations = parseList(opts.configurations);
+        usageCheck(() => datasets.forEach((d) => getDataset(d)), '--corpus');
         if (opts.arch !== 'qwen2') fail(EXIT.usage, 'ERR_INVALID_ARG', '--corpus makes a qwen2-family model (its chat markers are in the vocabulary)');
         if (opts.weightType !== 'f16' && opts.weightType !== 'f32') fail(EXIT.usage, 'ERR_INVALID_ARG', '--corpus models are F32 (for full fine-tuning)');
         const m = await makeCorpusModel({ datasets, configurations, out: opts.out, root: opts.root, vocabSize: opts.vocabSize, seed: opts.seed, ...(opts.shape ? { shape: SHAPES[opts.shape as MadeShape] } : {}) });
