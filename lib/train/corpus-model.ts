@@ -2,8 +2,8 @@
  * A model that can learn NER on a CPU: random weights, a small vocabulary learnt from the
  * corpora's own training text (corpus-vocab.ts) and a shape chosen by measurement
  * (docs/training.md, "A model made from the corpora"). Qwen2's 152k vocabulary would put 95% of
- * a small model's parameters in the embedding and spend most of each step on the output softmax;
- * a 4,096-token vocabulary cut from these texts, with words kept apart from spaces and
+ * a small model's parameters in the embedding and spend most of each step on the output softmax,
+ * so the vocabulary is 4,096 tokens cut from these texts, with words kept apart from spaces and
  * punctuation so that a mention is the same tokens in the sentence and in the answer.
  *
  * Only training splits feed the vocabulary, so held-out text is tokenised as a user's would be.
@@ -78,12 +78,10 @@ export async function makeCorpusModel(o: CorpusModelOptions): Promise<CorpusMode
   }
   const texts: string[] = [DEFAULT_SYSTEM];
   for (const configuration of o.configurations) {
-    for (const dataset of o.datasets) {
-      const data = await datasetTrainingData({ datasets: [dataset], configuration, draw: 1, trainCap: o.trainCap, devCap: 0, root: o.root });
-      for (const e of data.train) {
-        if ('messages' in e) for (const m of e.messages) texts.push(m.content);
-        else texts.push(e.prompt, e.completion);
-      }
+    const data = await datasetTrainingData({ datasets: o.datasets, configuration, draw: 1, trainCap: o.trainCap, devCap: 0, root: o.root });
+    for (const e of data.train) {
+      if ('messages' in e) for (const m of e.messages) texts.push(m.content);
+      else texts.push(e.prompt, e.completion);
     }
   }
   const vocab = trainVocabulary(texts, { size: vocabSize, isolateWords });
