@@ -46,7 +46,7 @@ export interface TrainVocabularyOptions {
    * space-prefixed words). Then a word is the same tokens wherever it stands: "ataxia" in the
    * text and in `"text": "ataxia"` are one token id, where the default gives "▁ataxia" and
    * "ataxia" (two ids, a mapping a small model must learn per word before it can copy a
-   * mention). Costs ~1.5× more tokens per sentence (docs/training.md).
+   * mention). Costs 2× the tokens per example (multi_term: 111 → 221, docs/training.md).
    */
   isolateWords?: boolean;
 }
