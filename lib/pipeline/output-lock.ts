@@ -22,6 +22,7 @@ import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } fr
 import os from 'node:os';
 import path from 'node:path';
 import { MfnerError } from '../native/errors.ts';
+import { besideOutput } from './resume.ts';
 
 export interface LockInfo {
   pid: number;
@@ -41,7 +42,7 @@ export interface OutputLock {
 
 /** The lock file of an output: beside it, as its state file (resume.ts). */
 export function lockPath(out: string): string {
-  return path.join(path.dirname(out), `.${path.basename(out)}.mfner-lock`);
+  return besideOutput(out, 'lock');
 }
 
 function code(err: unknown): string | undefined {

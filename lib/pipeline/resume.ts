@@ -16,8 +16,13 @@ export interface JobState {
   complete: boolean;
 }
 
+/** A hidden file beside an output, named after it: `.<out>.mfner-<suffix>` (state, lock). */
+export function besideOutput(out: string, suffix: string): string {
+  return path.join(path.dirname(out), `.${path.basename(out)}.mfner-${suffix}`);
+}
+
 export function statePath(out: string): string {
-  return path.join(path.dirname(out), `.${path.basename(out)}.mfner-state.json`);
+  return besideOutput(out, 'state.json');
 }
 
 export function readState(out: string): JobState | undefined {
