@@ -76,7 +76,7 @@ async function child(shape: string, method: 'lora' | 'full'): Promise<Row> {
     const tokens = Int32Array.from({ length: seq }, () => 1 + Math.floor(rand() * (vocab - 2000)));
     const labels = new Int32Array(seq).fill(-1);
     for (let i = seq / 2; i < seq - 1; i++) labels[i] = tokens[i + 1];
-    return { tokens, positions: Int32Array.from({ length: seq }, (_, i) => i), sequences: new Int32Array(seq), labels, targets: seq / 2 - 1, examples: [0] };
+    return { tokens, positions: Int32Array.from({ length: seq }, (_, i) => i), sequences: new Int32Array(seq), labels, targets: seq / 2 - 1, examples: [0], exampleTokens: seq };
   };
   // warm-up (graph allocation)
   await trainer.optimizerStep([batch()], 1e-5);

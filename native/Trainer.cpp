@@ -80,6 +80,10 @@ struct StepRequest {
     std::vector<llama_token> tokens;
     std::vector<llama_pos> positions;
     std::vector<llama_seq_id> sequences;
+    // optional shared rows: row i belongs to sequenceIds[sequenceOffsets[i] .. sequenceOffsets[i + 1])
+    std::vector<int32_t> sequenceOffsets;
+    std::vector<int32_t> sequenceIds;
+    int32_t maxSequencesPerRow = 1;
     std::vector<int32_t> labels;
     std::vector<float> weights;  // empty: 1 for each labelled row
     bool backward = true;
@@ -132,13 +136,21 @@ private:
     void Run() override {
         auto t0 = std::chrono::steady_clock::now();
         const int32_t n = static_cast<int32_t>(req_.tokens.size());
-        llama_batch batch = llama_batch_init(n, 0, 1);
+        llama_batch batch = llama_batch_init(n, 0, req_.maxSequencesPerRow);
         std::unique_ptr<llama_batch, void (*)(llama_batch *)> guard(&batch, [](llama_batch * b) { llama_batch_free(*b); });
+        const bool shared = !req_.sequenceOffsets.empty();
         for (int32_t i = 0; i < n; ++i) {
             batch.token[i] = req_.tokens[i];
             batch.pos[i] = req_.positions[i];
-            batch.n_seq_id[i] = 1;
-            batch.seq_id[i][0] = req_.sequences[i];
+            if (shared) {
+                // a row several packed sequences begin with (patch 0011: attention by sequence sets)
+                const int32_t from = req_.sequenceOffsets[i], to = req_.sequenceOffsets[i + 1];
+                batch.n_seq_id[i] = to - from;
+                for (int32_t k = from; k < to; ++k) batch.seq_id[i][k - from] = req_.sequenceIds[k];
+            } else {
+                batch.n_seq_id[i] = 1;
+                batch.seq_id[i][0] = req_.sequences[i];
+            }
             // score the rows that carry a label; with none, row 0 keeps the graph non-empty
             batch.logits[i] = req_.labels[i] >= 0 ? 1 : 0;
         }
@@ -420,7 +432,7 @@ std::vector<T> ReadTyped(Napi::Env env, Napi::Object obj, const char * key, size
 
 }  // namespace
 
-// step({ tokens, positions, sequences, labels, weights?, backward, apply, resetGrads, rowNll, lr }) -> Promise
+// step({ tokens, positions, sequences, sequenceOffsets?, sequenceIds?, labels, weights?, backward, apply, resetGrads, rowNll, lr }) -> Promise
 Napi::Value TrainerWrap::Step(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     RequireIdle(env);
@@ -432,6 +444,21 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo & info) {
     req.positions = ReadTyped<int32_t, napi_int32_array>(env, o, "positions", n, false);
     req.sequences = ReadTyped<int32_t, napi_int32_array>(env, o, "sequences", n, false);
     req.labels = ReadTyped<int32_t, napi_int32_array>(env, o, "labels", n, false);
+    req.sequenceOffsets = ReadTyped<int32_t, napi_int32_array>(env, o, "sequenceOffsets", n + 1, true);
+    if (!req.sequenceOffsets.empty()) {
+        req.sequenceIds = ReadTyped<int32_t, napi_int32_array>(env, o, "sequenceIds", SIZE_MAX, false);
+        const auto & off = req.sequenceOffsets;
+        if (off[0] != 0 || static_cast<size_t>(off[n]) != req.sequenceIds.size()) Throw(env, "ERR_INVALID_ARG", "sequenceOffsets must run from 0 to the length of sequenceIds");
+        for (size_t i = 0; i < n; ++i) {
+            const int32_t count = off[i + 1] - off[i];
+            if (count < 1 || count > 256) Throw(env, "ERR_INVALID_ARG", "each row belongs to 1..256 sequences (row " + std::to_string(i) + ")");
+            for (int32_t k = off[i]; k < off[i + 1]; ++k) {
+                const int32_t s = req.sequenceIds[k];
+                if (s < 0 || s >= 256 || (k > off[i] && s <= req.sequenceIds[k - 1])) Throw(env, "ERR_INVALID_ARG", "a row's sequence ids must be distinct, ascending, in 0..255 (row " + std::to_string(i) + ")");
+            }
+            req.maxSequencesPerRow = std::max(req.maxSequencesPerRow, count);
+        }
+    }
     req.weights = ReadTyped<float, napi_float32_array>(env, o, "weights", n, true);
     const int32_t nVocab = llama_vocab_n_tokens(model_->Vocab());
     for (size_t i = 0; i < n; ++i) {

@@ -144,55 +144,168 @@ function completionTokens(model: Model, promptText: string, prompt: Int32Array, 
 export interface MicroBatch {
   tokens: Int32Array;
   positions: Int32Array;
+  /** The sequence of each row (with shared rows, the lowest of its sequences). */
   sequences: Int32Array;
+  /**
+   * Rows shared by several sequences (`sharePrefixes`): row i belongs to the sequences
+   * `sequenceIds[sequenceOffsets[i] .. sequenceOffsets[i + 1])`. Absent when no row is shared.
+   */
+  sequenceOffsets?: Int32Array;
+  sequenceIds?: Int32Array;
   /** Row i predicts labels[i] (the next token of its sequence), -1 where nothing is scored. */
   labels: Int32Array;
   /** Rows with a label. */
   targets: number;
-  /** Indices of the examples packed here, in order. */
+  /** Indices of the examples packed here, in order (example k is sequence k). */
   examples: number[];
+  /** The examples' own tokens, shared rows counted once per example (tokens.length without sharing). */
+  exampleTokens: number;
+}
+
+export interface PackOptions {
+  /** Sequences per micro-batch at most (default 256, llama.cpp's limit). */
+  maxSequences?: number;
+  /**
+   * Compute a token prefix that several examples of a micro-batch begin with once (a prefix
+   * tree: the system turn and instruction every prompt of a format repeats). Exact: each row's
+   * attention sees the same tokens at the same positions as unshared, and no scored row is ever
+   * shared, so losses and gradients are those of the unshared batch (docs/training.md).
+   */
+  sharePrefixes?: boolean;
+}
+
+/** The rows of an example that may be shared: those before the row that predicts its first scored token. */
+function shareableLength(e: TokenizedExample): number {
+  const first = e.scored.indexOf(1);
+  return Math.max(0, (first < 0 ? e.tokens.length : first) - 1);
+}
+
+interface TrieNode {
+  token: number;
+  depth: number;
+  children: Map<number, TrieNode>;
+  /** Sequences whose shareable prefix runs through this node. */
+  sequences: number[];
+  /** Sequences whose shareable prefix ends here (their private rows follow). */
+  ends: number[];
+}
+
+function newNode(token: number, depth: number): TrieNode {
+  return { token, depth, children: new Map(), sequences: [], ends: [] };
+}
+
+/** How deep an example's shareable prefix runs into the tree (rows it need not add). */
+function matchDepth(root: TrieNode, e: TokenizedExample): number {
+  const n = shareableLength(e);
+  let node = root;
+  let d = 0;
+  while (d < n) {
+    const next = node.children.get(e.tokens[d]);
+    if (!next) break;
+    node = next;
+    d++;
+  }
+  return d;
+}
+
+function insert(root: TrieNode, e: TokenizedExample, seq: number): void {
+  const n = shareableLength(e);
+  let node = root;
+  for (let d = 0; d < n; d++) {
+    let next = node.children.get(e.tokens[d]);
+    if (!next) node.children.set(e.tokens[d], (next = newNode(e.tokens[d], d)));
+    next.sequences.push(seq);
+    node = next;
+  }
+  node.ends.push(seq);
+}
+
+function buildBatch(examples: readonly TokenizedExample[], current: number[], rows: number, root: TrieNode | null): MicroBatch {
+  const tokens = new Int32Array(rows);
+  const positions = new Int32Array(rows);
+  const sequences = new Int32Array(rows);
+  const labels = new Int32Array(rows).fill(-1);
+  let exampleTokens = 0;
+  let at = 0;
+  let targets = 0;
+  let shared = false;
+  const offsets: number[] = [0];
+  const ids: number[] = [];
+  const privateRows = (s: number, from: number) => {
+    const e = examples[current[s]];
+    exampleTokens += e.tokens.length;
+    for (let i = from; i < e.tokens.length; i++, at++) {
+      tokens[at] = e.tokens[i];
+      positions[at] = i;
+      sequences[at] = s;
+      if (i + 1 < e.tokens.length && e.scored[i + 1]) {
+        labels[at] = e.tokens[i + 1];
+        targets++;
+      }
+      ids.push(s);
+      offsets.push(ids.length);
+    }
+  };
+  if (!root) {
+    current.forEach((_, s) => privateRows(s, 0));
+  } else {
+    // Depth first: a node, the private rows of the examples whose shared prefix ends there, then
+    // its subtrees; so each sequence meets its rows in position order, as llama.cpp requires.
+    const visit = (node: TrieNode) => {
+      if (node.depth >= 0) {
+        tokens[at] = node.token;
+        positions[at] = node.depth;
+        sequences[at] = node.sequences[0];
+        if (node.sequences.length > 1) shared = true;
+        ids.push(...node.sequences);
+        offsets.push(ids.length);
+        at++;
+      }
+      for (const s of node.ends) privateRows(s, node.depth + 1);
+      for (const child of node.children.values()) visit(child);
+    };
+    visit(root);
+  }
+  if (at !== rows) throw new MfnerError('ERR_INTERNAL', `packing produced ${at} rows, expected ${rows}`);
+  const batch: MicroBatch = { tokens, positions, sequences, labels, targets, examples: current, exampleTokens };
+  if (shared) {
+    batch.sequenceOffsets = Int32Array.from(offsets);
+    batch.sequenceIds = Int32Array.from(ids);
+  }
+  return batch;
 }
 
 /**
- * Packs examples in order into micro-batches of at most `contextSize` tokens (first fit in order,
+ * Packs examples in order into micro-batches of at most `contextSize` rows (first fit in order,
  * so a batch's examples stay together). An example longer than the context is an error here:
  * callers drop or truncate beforehand and say so.
  */
-export function packExamples(examples: readonly TokenizedExample[], indices: readonly number[], contextSize: number, maxSequences = 256): MicroBatch[] {
+export function packExamples(examples: readonly TokenizedExample[], indices: readonly number[], contextSize: number, options: PackOptions = {}): MicroBatch[] {
+  const maxSequences = options.maxSequences ?? 256;
+  const share = options.sharePrefixes ?? false;
   const batches: MicroBatch[] = [];
   let current: number[] = [];
   let used = 0;
+  let root: TrieNode | null = share ? newNode(-1, -1) : null;
   const flush = () => {
     if (!current.length) return;
-    const tokens = new Int32Array(used);
-    const positions = new Int32Array(used);
-    const sequences = new Int32Array(used);
-    const labels = new Int32Array(used).fill(-1);
-    let at = 0;
-    let targets = 0;
-    current.forEach((ex, s) => {
-      const e = examples[ex];
-      for (let i = 0; i < e.tokens.length; i++) {
-        tokens[at + i] = e.tokens[i];
-        positions[at + i] = i;
-        sequences[at + i] = s;
-        if (i + 1 < e.tokens.length && e.scored[i + 1]) {
-          labels[at + i] = e.tokens[i + 1];
-          targets++;
-        }
-      }
-      at += e.tokens.length;
-    });
-    batches.push({ tokens, positions, sequences, labels, targets, examples: current });
+    batches.push(buildBatch(examples, current, used, root));
     current = [];
     used = 0;
+    root = share ? newNode(-1, -1) : null;
   };
   for (const ex of indices) {
-    const len = examples[ex].tokens.length;
+    const e = examples[ex];
+    const len = e.tokens.length;
     if (len > contextSize) throw new MfnerError('ERR_EXAMPLE_TOO_LONG', `example ${ex} has ${len} tokens, more than the training context (${contextSize})`);
-    if (used + len > contextSize || current.length >= maxSequences) flush();
+    let added = root ? len - matchDepth(root, e) : len;
+    if (used + added > contextSize || current.length >= maxSequences) {
+      flush();
+      added = len;
+    }
+    if (root) insert(root, e, current.length);
     current.push(ex);
-    used += len;
+    used += added;
   }
   flush();
   return batches;

@@ -36,6 +36,9 @@ export interface NativeStepInput {
   tokens: Int32Array;
   positions: Int32Array;
   sequences: Int32Array;
+  /** Shared rows (packExamples' sharePrefixes): row i belongs to sequenceIds[sequenceOffsets[i] .. sequenceOffsets[i + 1]). */
+  sequenceOffsets?: Int32Array;
+  sequenceIds?: Int32Array;
   /** Next-token target of each row, -1 for none (no loss, no gradient). */
   labels: Int32Array;
   /** Weight of each row's target; the loss is sum(w * nll) / rows with a target. */

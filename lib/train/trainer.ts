@@ -48,6 +48,12 @@ export interface TrainOptions {
   onProgress?: (e: TrainProgress) => void;
   /** Checked between micro-batches: an abort drops the unfinished step and saves a checkpoint. */
   signal?: AbortSignal;
+  /**
+   * Compute the token prefix the examples of a micro-batch share (system turn, instruction) once
+   * (default true; exact, see packExamples). tokensPerSecond counts every example's own tokens
+   * either way, so the figures compare.
+   */
+  sharePrefixes?: boolean;
 }
 
 export interface TrainProgress {
@@ -168,20 +174,20 @@ export class Trainer {
         this.native.step({ ...b, weights, backward: true, apply: apply && j === live.length - 1, resetGrads: j === 0, lr: Math.max(lr, 1e-12) }),
       );
       loss += r.loss;
-      tokens += b.tokens.length;
+      tokens += b.exampleTokens;
     }
     return { loss, tokens, aborted: false };
   }
 
   /** Response-only mean NLL per example and overall (the number training minimises). */
-  async loss(examples: readonly TrainExample[]): Promise<{ perExample: number[]; perExampleTokens: number[]; mean: number; tokens: number }> {
+  async loss(examples: readonly TrainExample[], options: { sharePrefixes?: boolean } = {}): Promise<{ perExample: number[]; perExampleTokens: number[]; mean: number; tokens: number }> {
     const tok = examples.map((e) => this.tokenize(e));
     const perSum = new Float64Array(tok.length);
     const count = new Float64Array(tok.length);
     const ctx = this.contextSize;
     const idx = tok.map((_, i) => i).filter((i) => tok[i].tokens.length <= ctx);
     if (idx.length < tok.length) throw new MfnerError('ERR_EXAMPLE_TOO_LONG', `${tok.length - idx.length} example(s) exceed the context of ${ctx} tokens`);
-    for (const b of packExamples(tok, idx, ctx)) {
+    for (const b of packExamples(tok, idx, ctx, { sharePrefixes: options.sharePrefixes ?? true })) {
       if (b.targets === 0) continue;
       const r = await nativeCall(() => this.native.step({ ...b, backward: false, apply: false, rowNll: true }));
       for (let i = 0; i < b.labels.length; i++) {
@@ -279,9 +285,9 @@ export class Trainer {
       const epoch = Math.floor(step / stepsPerEpoch);
       const order = shuffled(usable.length, seed + epoch).map((i) => usable[i]);
       const inEpoch = step % stepsPerEpoch;
-      // each group of `batchSize` examples is packed on its own (one forward/backward each)
+      // the step's examples, packed first fit into micro-batches of the context (one forward/backward each)
       const chosen = order.slice(inEpoch * perStep, (inEpoch + 1) * perStep);
-      return packExamples(tok, chosen, ctx);
+      return packExamples(tok, chosen, ctx, { sharePrefixes: o.sharePrefixes ?? true });
     };
 
     const ckpt = o.outDir ? path.join(o.outDir, 'checkpoint') : undefined;

@@ -51,8 +51,10 @@ export function build(root, { log = () => {}, jobs, targets = [], env = process.
   const key = buildKey(root, decision.cuda);
   if (existsSync(keyFile)) {
     const old = JSON.parse(readFileSync(keyFile, 'utf8'));
-    if (old.commit !== key.commit || old.patchHash !== key.patchHash || old.cuda !== key.cuda) {
-      log('build inputs changed (llama.cpp pin, patches or CUDA): rebuilding from scratch');
+    // A new patch set alone builds incrementally: llama-source.mjs rewrites only the files whose
+    // bytes changed, so the build tool's timestamps see exactly what a patch touched.
+    if (old.commit !== key.commit || old.cuda !== key.cuda) {
+      log('build inputs changed (llama.cpp pin or CUDA): rebuilding from scratch');
       rmSync(buildDir, { recursive: true, force: true });
     }
   }

@@ -2,7 +2,7 @@
 // (pinned by version and integrity), through its git bundle, verified by commit, pruned to what
 // the build needs, then patched. A stamp file records pin + patch hash so later runs do nothing.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, renameSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync, cpSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { applySeries, seriesHash, readSeries } from './patches.mjs';
@@ -56,6 +56,32 @@ function fetchTarball(root, pin, log) {
   return file;
 }
 
+/** Makes `dest` hold exactly the files of `src`, rewriting only those whose bytes differ. Returns how many changed. */
+function syncTree(src, dest) {
+  let changed = 0;
+  const walk = (rel) => {
+    const from = path.join(src, rel);
+    const to = path.join(dest, rel);
+    if (existsSync(to) && statSync(to).isDirectory() !== statSync(from).isDirectory()) rmSync(to, { recursive: true, force: true });
+    if (statSync(from).isDirectory()) {
+      mkdirSync(to, { recursive: true });
+      const names = new Set(readdirSync(from));
+      for (const name of readdirSync(to)) if (!names.has(name)) {
+        rmSync(path.join(to, name), { recursive: true, force: true });
+        changed++;
+      }
+      for (const name of names) walk(path.join(rel, name));
+      return;
+    }
+    const bytes = readFileSync(from);
+    if (existsSync(to) && readFileSync(to).equals(bytes)) return;
+    writeFileSync(to, bytes);
+    changed++;
+  };
+  walk('');
+  return changed;
+}
+
 function integrityOf(file) {
   return `sha512-${createHash('sha512').update(readFileSync(file)).digest('base64')}`;
 }
@@ -88,9 +114,17 @@ export function ensureLlamaSource(root, { log = () => {}, force = false } = {}) 
     const patchDir = path.join(root, 'native', 'patches');
     const applied = applySeries(patchDir, tree);
     if (applied.length) log(`applied ${applied.length} patch(es): ${applied.join(', ')}`);
-    writeFileSync(path.join(tree, STAMP), `${JSON.stringify(expectedStamp(root), null, 2)}\n`);
-    rmSync(dest, { recursive: true, force: true });
-    renameSync(tree, dest);
+    if (existsSync(path.join(dest, 'CMakeLists.txt'))) {
+      // An earlier tree (another patch set): change only the files that differ, so their
+      // timestamps alone move and an incremental build recompiles what a patch touched.
+      rmSync(path.join(dest, STAMP), { force: true });
+      const changed = syncTree(tree, dest);
+      log(`updated ${changed} file(s) of deps/llama.cpp in place`);
+    } else {
+      rmSync(dest, { recursive: true, force: true });
+      renameSync(tree, dest);
+    }
+    writeFileSync(path.join(dest, STAMP), `${JSON.stringify(expectedStamp(root), null, 2)}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
