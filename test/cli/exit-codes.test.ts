@@ -91,6 +91,7 @@ const CASES: Record<string, Array<[string[], string]>> = {
     [['--out', OUT, '--threads', '0'], '--threads'],
     [['--out', OUT, '--scale', 'huge'], '--scale'],
     [['--out', OUT, '--datasets', 'NoSuchCorpus'], '--datasets'],
+    [['--out', OUT, '--configurations', 'only:multi_nothing'], '--configurations'],
   ],
   bench: [
     [['--model', M, '--batch', '0'], '--batch'],
