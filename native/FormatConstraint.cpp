@@ -272,7 +272,11 @@ std::shared_ptr<const ner::Machine> MachineOf(const Napi::Object & spec) {
         for (size_t i = 1; i < ls.item.size(); ++i) {
             if (ls.item[i].kind == ner::FieldKind::Lit && ls.item[i].lit.empty()) Throw(env, "ERR_INVALID_ARG", "constraint spec: empty literal");
         }
-        auto lm = std::make_shared<ner::ListMachine>(std::move(ls), U32Of(spec.Get("text"), "text"), LabelsOf(spec), SetOf(spec, "starts"), SetOf(spec, "ends"));
+        ner::U32 text = U32Of(spec.Get("text"), "text");
+        // Word bounds for item texts: absent means any substring.
+        std::vector<uint8_t> bounds;
+        if (!spec.Get("bounds").IsUndefined()) bounds = FlagsAt(spec, "bounds", text.size());
+        auto lm = std::make_shared<ner::ListMachine>(std::move(ls), std::move(text), LabelsOf(spec), SetOf(spec, "starts"), SetOf(spec, "ends"), std::move(bounds));
         m = lm;
     } else if (kind == "bio") {
         int32_t tokens = static_cast<int32_t>(OptNumber(spec, "tokens", 0));

@@ -51,6 +51,7 @@ struct Sam {
     std::vector<St> st;
     std::vector<int32_t> occ;         // |endpos|: how often each substring of the state occurs
     std::vector<uint8_t> endsNonSpace;  // the state's strings end with a non-space char
+    std::vector<int32_t> ownEnd;      // the end (exclusive) of the prefix a state was made for; -1 for clones
 
     int32_t Next(int32_t v, uint32_t c) const {
         const auto & n = st[v].next;
@@ -106,9 +107,26 @@ struct Sam {
         for (int32_t v : order) if (st[v].link > 0) occ[st[v].link] += occ[v];
         endsNonSpace.assign(n, 0);
         for (size_t v = 1; v < n; ++v) endsNonSpace[v] = !IsSpace(lastChar[v]);
+        ownEnd.assign(n, -1);
+        for (size_t v = 1; v < n; ++v) if (!clone[v]) ownEnd[v] = st[v].len;
         byLen = order;
     }
     std::vector<int32_t> byLen;  // states by decreasing len (a topological order of transitions)
+
+    // endpos of every state (the exclusive ends of its strings' occurrences), or false when they
+    // would hold more than `budget` entries in all (only very repetitive texts come near).
+    bool EndPositions(std::vector<std::vector<int32_t>> & out, size_t budget) const {
+        const size_t n = st.size();
+        size_t total = 0;
+        for (int32_t v : byLen) total += static_cast<size_t>(occ[v]);
+        if (total > budget) return false;
+        out.assign(n, {});
+        for (int32_t v : byLen) {
+            if (ownEnd[v] >= 0) out[v].push_back(ownEnd[v]);
+            if (st[v].link > 0) out[st[v].link].insert(out[st[v].link].end(), out[v].begin(), out[v].end());
+        }
+        return true;
+    }
 
     // Per state: some extension (possibly empty) that avoids `forbidden` characters ends with a
     // non-space character, so a string that reached the state can still be closed.

@@ -36,7 +36,9 @@ public:
     enum { kPrefix = 0, kChoice = 1, kField = 2, kDone = 3 };
     enum { kConsumed = 1, kReject = 0, kFinish = 2 };
 
-    ListMachine(ListSpec spec, U32 text, Labels labels, OffsetSet starts, OffsetSet ends)
+    // `bounds` (empty, or one flag per text position 0..size): where an item text may start and
+    // end. Empty: anywhere (any substring).
+    ListMachine(ListSpec spec, U32 text, Labels labels, OffsetSet starts, OffsetSet ends, std::vector<uint8_t> bounds = {})
         : spec_(std::move(spec)), text_(std::move(text)), labels_(std::move(labels)), starts_(std::move(starts)), ends_(std::move(ends)) {
         bool hasStr = false;
         for (auto & f : spec_.item) hasStr = hasStr || f.kind == FieldKind::Str;
@@ -44,6 +46,10 @@ public:
             sam_.Build(text_);
             const bool json = spec_.jsonStrings;
             canEnd_ = sam_.CanEnd([json](uint32_t c) { return !json && Forbidden(c); });
+            if (bounds.size() == text_.size() + 1 && sam_.EndPositions(endpos_, kEndposBudget)) {
+                bound_ = std::move(bounds);
+                extOk_ = ExtensionEnds(text_, bound_, json);
+            }
         }
         for (size_t i = 0; i < spec_.item.size(); ++i) if (spec_.item[i].kind == FieldKind::Label) labelField_ = static_cast<int32_t>(i);
         labelAfterStr_ = false;
@@ -179,8 +185,35 @@ private:
         }
     }
 
+    // Word bounds: some occurrence of the current string starts at a bound and can still be
+    // extended (within the text, over allowed characters) to a bound after a non-space.
+    bool Aligned() const { return !bound_.empty(); }
+    bool AlignedStart(int32_t sam, int32_t len) const {
+        for (int32_t e : endpos_[sam]) if (bound_[e - len] && extOk_[e]) return true;
+        return false;
+    }
+    // Occurrences of the string (sam, len) that start and end at bounds.
+    int32_t AlignedOccurrences(int32_t sam, int32_t len) const {
+        int32_t k = 0;
+        for (int32_t e : endpos_[sam]) k += bound_[e - len] && bound_[e];
+        return k;
+    }
+    // extOk[e]: from position e, some bound f >= e after a non-space character is reachable
+    // without crossing a character a raw (non-JSON) item text may not hold.
+    static std::vector<uint8_t> ExtensionEnds(const U32 & text, const std::vector<uint8_t> & bound, bool json) {
+        const int32_t n = static_cast<int32_t>(text.size());
+        std::vector<uint8_t> ok(n + 1, 0);
+        bool good = false;  // a good end at or after the position, reachable from it
+        for (int32_t e = n; e >= 0; --e) {
+            if (e < n && !json && Forbidden(text[e])) good = false;  // cannot step over text[e]
+            if (e > 0 && bound[e] && !IsSpace(text[e - 1])) good = true;
+            ok[e] = good;
+        }
+        return ok;
+    }
+
     int32_t Capacity(int32_t lab, int32_t sam, int32_t len, const UsedCounts * used) const {
-        int32_t occ = sam_.occ[sam];
+        int32_t occ = Aligned() ? AlignedOccurrences(sam, len) : sam_.occ[sam];
         if (!used || !Counted()) return occ;
         return occ - used->Get(lab, sam, len);
     }
@@ -193,6 +226,7 @@ private:
     // The item text (sam, len) can be closed: it ends with a non-space and some label may still take it.
     bool Closable(int32_t sam, int32_t len, const UsedCounts * used) const {
         if (len == 0 || !sam_.endsNonSpace[sam]) return false;
+        if (Aligned() && AlignedOccurrences(sam, len) == 0) return false;
         if (!Counted() || !used || used->counts.empty()) return true;
         if (!labelAfterStr_) return Capacity(0, sam, len, used) > 0;
         for (size_t i = 0; i < std::max<size_t>(1, labels_.items.size()); ++i)
@@ -218,7 +252,7 @@ private:
     int FeedChar(MState & s, uint32_t x, const UsedCounts * used) const {
         if (s.len == 0 && IsSpace(x)) return kReject;
         int32_t u = sam_.Next(s.sam, x);
-        if (u < 0 || !Viable(u, s.len + 1, used)) return kReject;
+        if (u < 0 || (Aligned() && !AlignedStart(u, s.len + 1)) || !Viable(u, s.len + 1, used)) return kReject;
         s.sam = u;
         ++s.len;
         return kConsumed;
@@ -377,8 +411,11 @@ private:
     U32 text_;
     Labels labels_;
     OffsetSet starts_, ends_;
+    static constexpr size_t kEndposBudget = size_t{1} << 22;
     Sam sam_;
     std::vector<uint8_t> canEnd_;
+    std::vector<uint8_t> bound_, extOk_;  // empty: item texts unaligned
+    std::vector<std::vector<int32_t>> endpos_;
     std::vector<int32_t> limit_;
     int32_t labelField_ = -1;
     bool labelAfterStr_ = false;

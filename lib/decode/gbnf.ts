@@ -117,12 +117,59 @@ function substringRules(rules: Rules, text: string, json: boolean): string {
   return rules.add('entity-text', first.length ? first.join(' | ') : '[^\\x00-\\U0010FFFF]');
 }
 
+/**
+ * Rules for "a substring that starts and ends at a word bound, with a non-space at each end":
+ * a trie of the suffixes starting at bounds, stopping allowed at bounds (quadratic in the text).
+ */
+function boundedSubstringRules(rules: Rules, text: string, json: boolean, bounds: readonly number[]): string {
+  const cps = [...text].map((c) => c.codePointAt(0)!);
+  const isBound = new Array<boolean>(cps.length + 1).fill(false);
+  for (const b of bounds) if (b >= 0 && b <= cps.length) isBound[b] = true;
+  const next: Array<Map<number, number>> = [new Map()];
+  const stop: boolean[] = [false];
+  for (let i = 0; i < cps.length; i++) {
+    if (!isBound[i] || isSpace(cps[i])) continue;
+    let v = 0;
+    for (let j = i; j < cps.length && spelling(cps[j], json) !== null; j++) {
+      let u = next[v].get(cps[j]);
+      if (u === undefined) {
+        u = next.length;
+        next.push(new Map());
+        stop.push(false);
+        next[v].set(cps[j], u);
+      }
+      v = u;
+      if (isBound[j + 1] && !isSpace(cps[j])) stop[v] = true;
+    }
+  }
+  // Children are made after their parents, so a reverse scan sees them first.
+  const live = stop.slice();
+  for (let v = next.length - 1; v >= 0; v--) for (const u of next[v].values()) live[v] ||= live[u];
+  const alts = (v: number) =>
+    [...next[v]]
+      .filter(([, u]) => live[u])
+      .sort((a, b) => a[0] - b[0])
+      .map(([c, u]) => `${lit(spelling(c, json)!)} b${u}`);
+  for (let v = 1; v < next.length; v++) {
+    if (!live[v]) continue;
+    const a = alts(v);
+    rules.add(`b${v}`, stop[v] ? (a.length ? `( ${a.join(' | ')} )?` : '""') : a.join(' | '));
+  }
+  const first = alts(0);
+  return rules.add('entity-text', first.length ? first.join(' | ') : '[^\\x00-\\U0010FFFF]');
+}
+
 function listGrammar(spec: ListSpec): string {
   const rules = new Rules();
   const cps = [...spec.text];
   const fields = spec.item;
   const slot = (name: string) => fields.findIndex((f) => typeof f !== 'string' && f.slot === name);
-  const textRule = slot('text') >= 0 ? substringRules(rules, spec.text, spec.jsonStrings) : '';
+  const textRule =
+    slot('text') < 0
+      ? ''
+      : spec.bounds
+        ? boundedSubstringRules(rules, spec.text, spec.jsonStrings, spec.bounds)
+        : substringRules(rules, spec.text, spec.jsonStrings);
   const labelRule = slot('label') >= 0 ? rules.add('label', spec.labels.map(lit).join(' | ')) : '';
   const iStart = slot('start');
   const iEnd = slot('end');

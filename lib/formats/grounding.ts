@@ -1,6 +1,7 @@
 /**
  * Locating predicted texts in the input, for the formats whose answers carry no offsets.
- * Tiers: the exact text; then the text with whitespace ignored on both sides (model and
+ * Tiers: the exact text, on word bounds first (`in` is the word, not the start of `induced`);
+ * then the text with whitespace ignored on both sides (model and
  * corpus often disagree on spaces around punctuation); then, for several words, the words in order as
  * fragments, which is how a discontinuous entity's text reads. Nothing is ever invented:
  * an item that is not found comes back with `spans: []`, `grounded: false` and a problem.
@@ -35,6 +36,15 @@ function indexOfWhole(text: string, needle: string, from: number): number {
   return -1;
 }
 
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/** Whether JS offset `i` of `text` stands between two letters or digits (inside a word). */
+export function insideWord(text: string, i: number): boolean {
+  if (i <= 0 || i >= text.length) return false;
+  const before = String.fromCodePoint(text.codePointAt(i - 1 - (isCodePointBoundary(text, i - 1) ? 0 : 1))!);
+  return LETTER_OR_DIGIT.test(before) && LETTER_OR_DIGIT.test(String.fromCodePoint(text.codePointAt(i)!));
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/gu, '\\$&');
 }
@@ -48,6 +58,14 @@ export class Grounder {
     if (!needle) return;
     for (let i = indexOfWhole(this.text, needle, 0); i >= 0; i = indexOfWhole(this.text, needle, i + 1)) {
       yield [[i, i + needle.length]];
+    }
+  }
+
+  /** Exact occurrences that start and end on word bounds. */
+  *exactWords(needle: string): Generator<Span[]> {
+    for (const spans of this.exact(needle)) {
+      const [[a, b]] = spans;
+      if (!insideWord(this.text, a) && !insideWord(this.text, b)) yield spans;
     }
   }
 
@@ -90,7 +108,7 @@ export class Grounder {
     let used = this.used.get(key);
     if (!used) this.used.set(key, (used = new Set()));
     let seen = false;
-    for (const tier of [this.exact(needle), this.spaceInsensitive(needle), this.fragments(needle)]) {
+    for (const tier of [this.exactWords(needle), this.exact(needle), this.spaceInsensitive(needle), this.fragments(needle)]) {
       for (const spans of tier) {
         seen = true;
         const sig = spans.join(';');

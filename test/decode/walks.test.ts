@@ -70,3 +70,49 @@ test('allowed() rejects a prefix that leaves the format, and EOG only where the 
   t.truthy(rep);
   t.false([...rep!].some((x) => answerText(model, [x]).startsWith('"')), 'BCL6 occurs once: it cannot be closed twice');
 });
+
+test('item texts start and end at word bounds unless wordBounds is false', async (t) => {
+  const { model } = (await models).find((m) => m.name === 'qwen2')!;
+  const text = 'Loss of ATM in A - T patients and in sporadic T - PLL .';
+  const prefix = 'Answer: [{"text": "';
+  const accepts = (answer: string, wordBounds?: boolean) => {
+    const c = createFormatConstraint(model, { format: 'multi_term', text, types: ['Disease'], wordBounds });
+    return c.allowed(model.tokenize(answer, { addSpecial: false })) !== null;
+  };
+  // "A" is a word of its own ("A - T") and the first letter of "ATM": closing it is fine.
+  t.true(accepts(`${prefix}A", "type": "Disease"}`));
+  t.true(accepts(`${prefix}ATM", "type": "Disease"}`));
+  t.true(accepts(`${prefix}sporadic T - PLL", "type": "Disease"}`));
+  // Inside a word: "AT" (of ATM), "TM", "sporadic T - P", "oss".
+  for (const inside of ['AT', 'TM', 'sporadic T - P', 'oss', 'PL']) {
+    t.false(accepts(`${prefix}${inside}", "type": "Disease"}`), inside);
+    t.true(accepts(`${prefix}${inside}", "type": "Disease"}`, false), `${inside} without word bounds`);
+  }
+  // The walk is never left without a way out: after "sporadic T - P" only "LL" may follow.
+  const c = createFormatConstraint(model, { format: 'multi_term', text, types: ['Disease'] });
+  const next = c.allowed(model.tokenize(`${prefix}sporadic T - P`, { addSpecial: false }))!;
+  t.true(next.length > 0);
+  t.true([...next].every((x) => 'LL'.startsWith(answerText(model, [x]))), 'only the rest of the word');
+});
+
+for (const format of ['multi_term', 'single_code', 'multi_triple'] as const) {
+  test(`${format}: walked item texts sit on word bounds`, async (t) => {
+    const { model } = (await models).find((m) => m.name === 'qwen2')!;
+    const parser = getFormat(format);
+    const eog = new Set(tokenTrie(model).info().eog);
+    const inWord = (s: string, i: number) => i > 0 && i < s.length && /[\p{L}\p{N}]/u.test(s[i - 1]) && /[\p{L}\p{N}]/u.test(s[i]);
+    let entities = 0;
+    for (const [si, text] of SENTENCES.entries()) {
+      for (let w = 0; w < 12; w++) {
+        const types = typesFor(format, w);
+        const c = createFormatConstraint(model, { format, text, types, maxEntities: 6 });
+        const answer = answerText(model, randomWalk(c, eog, rng(77 * si + w), 0.3));
+        for (const e of parser.parse(answer, text, types).entities) {
+          for (const [s, end] of e.spans) t.false(inWord(text, s) || inWord(text, end), `${format} sentence ${si} walk ${w}: [${s}, ${end}]`);
+          entities++;
+        }
+      }
+    }
+    t.true(entities > 0);
+  });
+}

@@ -56,6 +56,14 @@ test('duplicates: each item is one mention, taking successive occurrences of its
   t.deepEqual(m.problems, []);
 });
 
+test('grounding prefers an occurrence on word bounds, then takes one inside a word', (t) => {
+  const text = 'It induced fever in mice.';
+  const r = parse('single_term', 'Answer: ["in", "in"]', text, ['Disease']);
+  t.deepEqual(r.entities.map((e) => e.spans), [[[3, 5]], [[17, 19]]]);
+  t.deepEqual(parse('single_term', 'Answer: ["in"]', text, ['Disease']).entities[0].spans, [[17, 19]], 'the word "in", not "in" of "induced"');
+  t.deepEqual(r.problems, []);
+});
+
 test('grounding: exact, then whitespace-insensitive, then word fragments; never invented', (t) => {
   const text = 'levels of IL - 2 and of left and right ventricle mass';
   const r = parse('single_term', 'Answer: ["IL-2", "left ventricle", "𝛼-actin"]', text, ['X']);
