@@ -212,25 +212,29 @@ private:
         return ok;
     }
 
-    int32_t Capacity(int32_t lab, int32_t sam, int32_t len, const UsedCounts * used) const {
-        int32_t occ = Aligned() ? AlignedOccurrences(sam, len) : sam_.occ[sam];
+    // How often the item text (sam, len) occurs where it may be written (on bounds when aligned).
+    int32_t Occurrences(int32_t sam, int32_t len) const { return Aligned() ? AlignedOccurrences(sam, len) : sam_.occ[sam]; }
+    // What is left of `occ` occurrences for label `lab` after the items already written.
+    int32_t Capacity(int32_t lab, int32_t sam, int32_t len, int32_t occ, const UsedCounts * used) const {
         if (!used || !Counted()) return occ;
         return occ - used->Get(lab, sam, len);
     }
     int32_t LabelStartMask(const MState & s, const UsedCounts * used) const {
         if (!labelAfterStr_ || !Counted() || !used) return labels_.All();
+        const int32_t occ = Occurrences(s.kSam, s.kLen);
         int32_t m = 0;
-        for (size_t i = 0; i < labels_.items.size(); ++i) if (Capacity(static_cast<int32_t>(i), s.kSam, s.kLen, used) > 0) m |= 1 << i;
+        for (size_t i = 0; i < labels_.items.size(); ++i) if (Capacity(static_cast<int32_t>(i), s.kSam, s.kLen, occ, used) > 0) m |= 1 << i;
         return m;
     }
     // The item text (sam, len) can be closed: it ends with a non-space and some label may still take it.
     bool Closable(int32_t sam, int32_t len, const UsedCounts * used) const {
         if (len == 0 || !sam_.endsNonSpace[sam]) return false;
-        if (Aligned() && AlignedOccurrences(sam, len) == 0) return false;
+        const int32_t occ = Occurrences(sam, len);
+        if (occ == 0) return false;  // aligned: no occurrence starts and ends on bounds
         if (!Counted() || !used || used->counts.empty()) return true;
-        if (!labelAfterStr_) return Capacity(0, sam, len, used) > 0;
+        if (!labelAfterStr_) return Capacity(0, sam, len, occ, used) > 0;
         for (size_t i = 0; i < std::max<size_t>(1, labels_.items.size()); ++i)
-            if (Capacity(static_cast<int32_t>(i), sam, len, used) > 0) return true;
+            if (Capacity(static_cast<int32_t>(i), sam, len, occ, used) > 0) return true;
         return false;
     }
     // Some extension of (sam, len) can still be closed (bounded search; used counts are few).

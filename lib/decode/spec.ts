@@ -4,7 +4,8 @@
  * Offsets inside specs are code-point indices into the input text.
  */
 import { CODE_SCAFFOLD_HEAD, CODE_SCAFFOLD_TAIL } from '../formats/code-formats.ts';
-import { tokenize } from '../formats/tokens.ts';
+import { isCodePointBoundary } from '../formats/entity.ts';
+import { insideWord, tokenize } from '../formats/tokens.ts';
 import type { FormatName } from '../formats/types.ts';
 import { FORMAT_NAMES } from '../formats/types.ts';
 
@@ -91,15 +92,11 @@ export function codePointIndex(text: string): Int32Array {
   return out;
 }
 
-const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
-
 /** Code-point positions 0..length not standing between two letters or digits. */
 export function wordBounds(text: string): number[] {
-  const cps = [...text];
+  const cp = codePointIndex(text);
   const out: number[] = [];
-  for (let i = 0; i <= cps.length; i++) {
-    if (i === 0 || i === cps.length || !(LETTER_OR_DIGIT.test(cps[i - 1]) && LETTER_OR_DIGIT.test(cps[i]))) out.push(i);
-  }
+  for (let i = 0; i <= text.length; i++) if (isCodePointBoundary(text, i) && !insideWord(text, i)) out.push(cp[i]);
   return out;
 }
 

@@ -11,6 +11,7 @@
 import type { Entity, Span } from './entity.ts';
 import { isCodePointBoundary, makeEntity, normalizeSpans, onCodePoints } from './entity.ts';
 import type { Problems } from './answer.ts';
+import { insideWord } from './tokens.ts';
 
 /** Longest stretch of other text allowed between two words of a discontinuous match. */
 export const MAX_FRAGMENT_GAP = 80;
@@ -34,15 +35,6 @@ function indexOfWhole(text: string, needle: string, from: number): number {
     if (isCodePointBoundary(text, i) && isCodePointBoundary(text, i + needle.length)) return i;
   }
   return -1;
-}
-
-const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
-
-/** Whether JS offset `i` of `text` stands between two letters or digits (inside a word). */
-export function insideWord(text: string, i: number): boolean {
-  if (i <= 0 || i >= text.length) return false;
-  const before = String.fromCodePoint(text.codePointAt(i - 1 - (isCodePointBoundary(text, i - 1) ? 0 : 1))!);
-  return LETTER_OR_DIGIT.test(before) && LETTER_OR_DIGIT.test(String.fromCodePoint(text.codePointAt(i)!));
 }
 
 function escapeRegExp(s: string): string {

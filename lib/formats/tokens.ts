@@ -5,10 +5,21 @@
  * `(`, `PHA`, `)`.
  */
 import type { Span } from './entity.ts';
+import { isCodePointBoundary } from './entity.ts';
 
 const PUNCT = /^[\p{P}\p{S}]$/u;
 const ALNUM = /^[\p{L}\p{N}]$/u;
 const SPACE = /^\s$/u;
+
+/**
+ * Whether JS offset `i` of `text` stands between two letters or digits (inside a word): where
+ * no entity text of the term, code and triple formats starts or ends.
+ */
+export function insideWord(text: string, i: number): boolean {
+  if (i <= 0 || i >= text.length) return false;
+  const before = String.fromCodePoint(text.codePointAt(i - 1 - (isCodePointBoundary(text, i - 1) ? 0 : 1))!);
+  return ALNUM.test(before) && ALNUM.test(String.fromCodePoint(text.codePointAt(i)!));
+}
 
 export interface Token {
   start: number;
