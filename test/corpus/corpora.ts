@@ -6,9 +6,11 @@ import type { CorpusDocument } from '../../lib/corpus/document.ts';
 const found = sharedFile('corpora');
 export const corporaRoot = found.path;
 export const corporaMissing = found.missing;
-/** `test` when the corpora are present, `test.skip` otherwise (the reason is logged once). */
+/** `test` when the corpora are present, `test.skip` otherwise (the reason is printed). */
 export const withCorpora = corporaMissing ? test.skip : test;
-if (corporaMissing) test('shared corpora are absent', (t) => t.log(corporaMissing));
+// Said once per test file, beside the skipped tests: a test registered here had no assertion
+// (ava fails it) and, imported after a module with top-level await, was declared too late.
+if (corporaMissing) console.warn(`corpus tests skipped: ${corporaMissing}`);
 
 /** Every entity's spans slice to its text, spans are in order and inside the text. */
 export function offsetsHold(docs: readonly CorpusDocument[]): string | undefined {
