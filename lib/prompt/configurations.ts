@@ -11,14 +11,34 @@ export const CONFIGURATIONS: Readonly<Record<string, readonly FormatName[]>> = O
 
 export const CONFIGURATION_NAMES: readonly string[] = [...Object.keys(CONFIGURATIONS), ...FORMAT_NAMES.map((f) => `only:${f}`)];
 
-/** `all`, `7best`, `term_ner` or `only:<format>` → its formats, in the paper's order. */
+/**
+ * `each:<format>+<format>…`: one model trained on several formats, every training (and dev)
+ * document rendered in each of them, where the paper's mixed configurations draw one format per
+ * document. At a fixed budget it shows a small model every sentence once per format, so what the
+ * formats share (which words are entities, where a mention starts and ends) is learnt from all
+ * of their examples (docs/training.md, "--scale cpu").
+ */
+export const EACH_PREFIX = 'each:';
+
+export function rendersEachFormat(name: string): boolean {
+  return name.startsWith(EACH_PREFIX);
+}
+
+/** `all`, `7best`, `term_ner`, `only:<format>` or `each:<format>+…` → its formats, in the paper's order. */
 export function configurationFormats(name: string): FormatName[] {
   const fixed = CONFIGURATIONS[name];
   if (fixed) return [...fixed];
   const only = /^only:(.+)$/.exec(name);
   if (only && isFormatName(only[1])) return [only[1]];
+  if (rendersEachFormat(name)) {
+    const listed = name.slice(EACH_PREFIX.length).split('+');
+    const bad = listed.filter((f) => !isFormatName(f));
+    if (listed.length > 0 && bad.length === 0 && new Set(listed).size === listed.length) {
+      return FORMAT_NAMES.filter((f) => listed.includes(f));
+    }
+  }
   throw new Error(
-    `unknown configuration ${JSON.stringify(name)}; use all, 7best, term_ner or only:<format> with one of ${FORMAT_NAMES.join(', ')}`,
+    `unknown configuration ${JSON.stringify(name)}; use all, 7best, term_ner, only:<format> or each:<format>+<format>… (distinct formats) with formats among ${FORMAT_NAMES.join(', ')}`,
   );
 }
 

@@ -2,7 +2,8 @@
  * From sampled documents to chat examples under a configuration (the paper's §4.4).
  *
  * - train/dev: each document gets one format, drawn uniformly (seeded) among the
- *   configuration's formats that the dataset allows and that can render the document.
+ *   configuration's formats that the dataset allows and that can render the document; under
+ *   `each:<format>+…` it is rendered in every one of them instead.
  * - test: every allowed format of the configuration is applied to every document, so each
  *   format is scored on the same full test sample.
  * - single_* formats ask one type per example. At test time every (text, type) pair is asked.
@@ -15,7 +16,7 @@ import { getFormat as defaultGetFormat, type Format, type FormatName } from '../
 import type { CorpusDocument, CorpusEntity } from '../corpus/document.ts';
 import { seededRandom } from '../corpus/random.ts';
 import type { SplitName } from '../corpus/genia.ts';
-import { configurationFormats, datasetAllows } from './configurations.ts';
+import { configurationFormats, datasetAllows, rendersEachFormat } from './configurations.ts';
 import { buildMessages, type PromptMessage } from './messages.ts';
 
 export interface DatasetInfo {
@@ -128,8 +129,8 @@ export function buildPromptExamples(
       report.noFormat++;
       continue;
     }
-    const format = candidates[pickFormat.below(candidates.length)];
-    for (const types of perTypeGroups(doc, format, false)) emit(doc, format, types, true);
+    const chosen = rendersEachFormat(configuration) ? candidates : [candidates[pickFormat.below(candidates.length)]];
+    for (const format of chosen) for (const types of perTypeGroups(doc, format, false)) emit(doc, format, types, true);
   }
   return { examples, report };
 }

@@ -27,7 +27,10 @@ export function devExampleOf(e: PromptExample, guideline: string): DevExample {
 }
 
 function chatOf(e: PromptExample): TrainExample {
-  return { messages: e.messages.map((m): TrainChatMessage => ({ role: m.role as TrainChatMessage['role'], content: m.content, ...(m.target ? { target: true } : {}) })) };
+  return {
+    messages: e.messages.map((m): TrainChatMessage => ({ role: m.role as TrainChatMessage['role'], content: m.content, ...(m.target ? { target: true } : {}) })),
+    group: `${e.dataset}|${e.format}|${e.types.join(',')}`,
+  };
 }
 
 export interface DatasetDataOptions extends DatasetLoadOptions {

@@ -13,7 +13,13 @@ export interface TrainChatMessage {
   target?: boolean;
 }
 
-export type TrainExample = { messages: readonly TrainChatMessage[] } | { prompt: string; completion: string };
+export type TrainExample = ({ messages: readonly TrainChatMessage[] } | { prompt: string; completion: string }) & {
+  /**
+   * Examples of one group share their prompt up to the text (dataset, format, asked types): an
+   * optimizer step takes its examples from one group, so the shared prefix is computed once.
+   */
+  group?: string;
+};
 
 /** One tokenised example: `scored[i]` says whether token i is a target (predicted from i-1). */
 export interface TokenizedExample {

@@ -90,6 +90,27 @@ interface SavedProgress {
   bestStep: number | null;
 }
 
+/**
+ * One epoch's optimizer steps, as lists of example indices: a seeded shuffle of `usable` cut into
+ * steps of `perStep`. When the examples carry several groups, each group's shuffled examples are
+ * cut on their own and the steps then shuffled, so a step holds one group (its examples share a
+ * prompt prefix: packExamples computes it once) and the groups still interleave over the epoch.
+ * The number of steps depends only on the group sizes, so it is the same every epoch.
+ */
+export function epochSteps(groups: readonly (string | undefined)[], usable: readonly number[], perStep: number, seed: number): number[][] {
+  const order = shuffled(usable.length, seed).map((i) => usable[i]);
+  const buckets = new Map<string | undefined, number[]>();
+  for (const i of order) {
+    const b = buckets.get(groups[i]);
+    if (b) b.push(i);
+    else buckets.set(groups[i], [i]);
+  }
+  const steps: number[][] = [];
+  for (const b of buckets.values()) for (let k = 0; k < b.length; k += perStep) steps.push(b.slice(k, k + perStep));
+  if (buckets.size === 1) return steps;
+  return shuffled(steps.length, (seed ^ 0x5bd1e995) >>> 0).map((k) => steps[k]);
+}
+
 /** Deterministic shuffle (mulberry32). */
 function shuffled(n: number, seed: number): number[] {
   let a = seed >>> 0;
@@ -264,7 +285,13 @@ export class Trainer {
       throw new MfnerError('ERR_NO_EXAMPLES', `no example fits the ${ctx}-token training context with a scored token (the shortest scored one has ${longest} tokens): raise the context`);
     }
     const perStep = batchSize * accumulation;
-    const stepsPerEpoch = Math.ceil(usable.length / perStep);
+    const groups = examples.map((e) => e.group);
+    let planned: { epoch: number; steps: number[][] } | undefined;
+    const stepsOfEpoch = (epoch: number): number[][] => {
+      if (planned?.epoch !== epoch) planned = { epoch, steps: epochSteps(groups, usable, perStep, seed + epoch) };
+      return planned.steps;
+    };
+    const stepsPerEpoch = stepsOfEpoch(0).length;
     const totalSteps = Math.min(o.maxSteps ?? Infinity, stepsPerEpoch * epochs);
     const schedule = { kind: o.schedule ?? 'constant', lr, totalSteps, warmupSteps: Math.round((o.warmupRatio ?? 0) * totalSteps) };
     const evalEvery = o.evaluate ? Math.max(1, Math.round(stepsPerEpoch / (o.evaluationsPerEpoch ?? 4))) : Infinity;
@@ -282,11 +309,8 @@ export class Trainer {
       aborted: false,
     };
     const batchesOf = (step: number): MicroBatch[] => {
-      const epoch = Math.floor(step / stepsPerEpoch);
-      const order = shuffled(usable.length, seed + epoch).map((i) => usable[i]);
-      const inEpoch = step % stepsPerEpoch;
       // the step's examples, packed first fit into micro-batches of the context (one forward/backward each)
-      const chosen = order.slice(inEpoch * perStep, (inEpoch + 1) * perStep);
+      const chosen = stepsOfEpoch(Math.floor(step / stepsPerEpoch))[step % stepsPerEpoch];
       return packExamples(tok, chosen, ctx, { sharePrefixes: o.sharePrefixes ?? true });
     };
 

@@ -70,9 +70,34 @@ test('configurations', (t) => {
   t.deepEqual(configurationFormats('only:multi_brat'), ['multi_brat']);
   t.is(CONFIGURATION_NAMES.length, 15);
   t.throws(() => configurationFormats('only:xml'), { message: /unknown configuration "only:xml"/ });
-  t.throws(() => configurationFormats('best'), { message: /use all, 7best, term_ner or only:<format>/ });
+  t.throws(() => configurationFormats('best'), { message: /use all, 7best, term_ner, only:<format> or each:/ });
+  // each: lists formats with +, returned in the paper's order; unknown or repeated ones are refused.
+  t.deepEqual(configurationFormats('each:multi_bio+multi_term+single_tag'), ['single_tag', 'multi_term', 'multi_bio']);
+  t.deepEqual(configurationFormats('each:multi_span'), ['multi_span']);
+  for (const bad of ['each:', 'each:multi_term+', 'each:multi_term+xml', 'each:multi_term+multi_term', 'each:multi_term,multi_bio']) {
+    t.throws(() => configurationFormats(bad), { message: /unknown configuration/ }, bad);
+  }
   const refused = FORMAT_NAMES.filter((n) => !datasetAllows(getStub(n), true));
   t.deepEqual(refused, ['single_tag', 'multi_tag', 'single_span', 'multi_span', 'multi_bio']);
+});
+
+test('each: renders every training document in each allowed format; all draws one per document', (t) => {
+  const dataset = { name: 'NCBI-disease', guidelineName: 'NCBI-disease', labels: ['Disease'], hasDiscontinuous: false };
+  const docs = [
+    makeDocument('a', 'Colorectal cancer runs in families .', [{ type: 'Disease', spans: [[0, 17]] }]),
+    makeDocument('b', 'Nothing here .', []),
+  ];
+  const each = buildPromptExamples(docs, { dataset, configuration: 'each:multi_term+single_tag+multi_bio', split: 'train', draw: 1, getFormat: getStub });
+  t.deepEqual(each.examples.map((e) => e.id), ['a|single_tag|Disease', 'a|multi_term', 'a|multi_bio', 'b|single_tag|Disease', 'b|multi_term', 'b|multi_bio']);
+  t.deepEqual(each.report.byFormat, { single_tag: 2, multi_term: 2, multi_bio: 2 });
+  const dev = buildPromptExamples(docs, { dataset, configuration: 'each:multi_term+multi_bio', split: 'dev', draw: 1, getFormat: getStub });
+  t.is(dev.examples.length, 4);
+  const drawn = buildPromptExamples(docs, { dataset, configuration: '7best', split: 'train', draw: 1, getFormat: getStub });
+  t.deepEqual(drawn.examples.map((e) => e.documentId), ['a', 'b'], 'one format per document under a paper configuration');
+  // A format the dataset refuses (discontinuous entities) is left out of each: as of any configuration.
+  const disc = { ...dataset, hasDiscontinuous: true };
+  const some = buildPromptExamples(docs, { dataset: disc, configuration: 'each:multi_term+multi_bio', split: 'train', draw: 1, getFormat: getStub });
+  t.deepEqual([...new Set(some.examples.map((e) => e.format))], ['multi_term']);
 });
 
 function realFormats(): ((name: FormatName) => Format) | undefined {

@@ -199,7 +199,7 @@ Example:
     .requiredOption('--out <dir>', 'results directory (runs/ and report/)')
     .addOption(new Option('--scale <scale>', 'paper: the full study; cpu: 4 formats x NCBI-disease, BC5CDR on a model made from the corpora; smoke: tiny samples, few steps').choices(['paper', 'cpu', 'smoke']).default('smoke'))
     .option('--datasets <a,b>', 'datasets (default: smoke NCBI-disease,BC5CDR; paper all)')
-    .option('--configurations <a,b>', "configurations (all, 7best, term_ner, only:<format>; default the scale's: cpu only:multi_term,only:single_tag,only:multi_span,only:multi_bio)")
+    .option('--configurations <a,b>', "configurations (all, 7best, term_ner, only:<format>, each:<format>+<format>...; default the scale's: cpu each:multi_term+single_tag+multi_span+multi_bio, the four trained together)")
     .addOption(new Option('--method <method>', 'fine-tuning method (full needs F32 weights; default full for cpu, else lora)').choices(['lora', 'full']))
     .option('--no-train', 'evaluate the models as they are (smoke only)')
     .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption())
@@ -212,7 +212,7 @@ evaluate the trained weights on the draw's test sample (out/runs/), then report 
 Examples:
   mfner reproduce --out smoke/                       # made tiny Qwen2, 2 datasets x 2 formats, minutes on a CPU
   mfner reproduce --scale cpu --threads 2 --out cpu/ # a model made and trained here: held-out F1 per format
-  mfner reproduce --scale cpu --threads 2 --configurations only:multi_term --out term/  # one format, ~15 min
+  mfner reproduce --scale cpu --threads 2 --configurations only:multi_term --out term/  # one format alone, ~15 min
   mfner reproduce --scale paper --models qwen2.5-0.5b-instruct.gguf --out study/`)
     .action(async (opts: { models?: string; out: string; scale: Scale; datasets?: string; configurations?: string; method?: 'lora' | 'full'; train: boolean; threads?: number; root?: string; json?: boolean }) => {
       usageCheck(() => parseList(opts.datasets ?? '').forEach((d) => getDataset(d)), '--datasets');
