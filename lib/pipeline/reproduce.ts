@@ -55,7 +55,7 @@ export interface ScalePlan {
 
 /**
  * Optimizer steps per format at --scale cpu (batches of 8 examples): the four formats trained
- * together take 7,500 steps, what the hour holds on two cores after the model and evaluation.
+ * together take 7,500 steps, 64 of the 69 minutes measured on two cores (docs/training.md).
  */
 const CPU_STEPS_PER_FORMAT = 1875;
 
@@ -74,7 +74,7 @@ export const SCALES: Record<Scale, ScalePlan> = {
     // A few LoRA steps at a high rate: the code paths, in seconds.
     train: { devCap: 4, maxSteps: 4, batchSize: 2, accumulation: 1, lr: 1e-3, evaluate: false, contextSize: 1024 },
     defaultModels: ['made:qwen2-tiny'], defaultMethod: 'lora' },
-  // The study at the size a 2-core CPU trains in about an hour (docs/training.md, "--scale cpu"):
+  // The study at the size a 2-core CPU trains in about 70 minutes (docs/training.md, "--scale cpu"):
   // a model made from the corpora, fully fine-tuned per format, scored on the real test splits.
   cpu: {
     // One model for the four formats, each training sentence rendered in each (configurations.ts,

@@ -15,8 +15,8 @@ export interface TrainChatMessage {
 
 export type TrainExample = ({ messages: readonly TrainChatMessage[] } | { prompt: string; completion: string }) & {
   /**
-   * Examples of one group share their prompt up to the text (dataset, format, asked types): an
-   * optimizer step takes its examples from one group, so the shared prefix is computed once.
+   * Examples of one group share their prompt up to the text (dataset, format, asked types): with
+   * TrainOptions.groupSteps a step takes its examples from one group, so that prefix is computed once.
    */
   group?: string;
 };
