@@ -10,6 +10,7 @@
  *     [--datasets NCBI-disease,BC5CDR] [--pool 320] [--batch 8] [--rounds 2] [--threads 2] [--root ../shared/corpora]
  */
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { Model } from '../lib/native/index.ts';
@@ -19,18 +20,24 @@ import { epochSteps } from '../lib/train/trainer.ts';
 import { makeCorpusModel } from '../lib/train/corpus-model.ts';
 import { datasetTrainingData } from '../lib/train/data.ts';
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const configuration = opt('configuration', 'each:multi_term+single_tag+multi_span+multi_bio');
-const datasets = opt('datasets', 'NCBI-disease,BC5CDR').split(',');
-const pool = Number(opt('pool', '320'));
-const batch = Number(opt('batch', '8'));
-const rounds = Number(opt('rounds', '2'));
-const threads = Number(opt('threads', String(Math.min(os.availableParallelism(), 2))));
-const root = opt('root', path.join(packageRoot, '..', 'shared', 'corpora'));
+const { values } = parseArgs({
+  options: {
+    configuration: { type: 'string', default: 'each:multi_term+single_tag+multi_span+multi_bio' },
+    datasets: { type: 'string', default: 'NCBI-disease,BC5CDR' },
+    pool: { type: 'string', default: '320' },
+    batch: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '2' },
+    threads: { type: 'string', default: String(Math.min(os.availableParallelism(), 2)) },
+    root: { type: 'string', default: path.join(packageRoot, '..', 'shared', 'corpora') },
+  },
+});
+const configuration = values.configuration;
+const datasets = values.datasets.split(',');
+const pool = Number(values.pool);
+const batch = Number(values.batch);
+const rounds = Number(values.rounds);
+const threads = Number(values.threads);
+const root = values.root;
 const context = 1024;
 
 if (!existsSync(root)) {

@@ -32,8 +32,7 @@ export function configurationFormats(name: string): FormatName[] {
   if (only && isFormatName(only[1])) return [only[1]];
   if (rendersEachFormat(name)) {
     const listed = name.slice(EACH_PREFIX.length).split('+');
-    const bad = listed.filter((f) => !isFormatName(f));
-    if (listed.length > 0 && bad.length === 0 && new Set(listed).size === listed.length) {
+    if (listed.every((f) => isFormatName(f)) && new Set(listed).size === listed.length) {
       return FORMAT_NAMES.filter((f) => listed.includes(f));
     }
   }
