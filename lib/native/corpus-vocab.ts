@@ -49,6 +49,13 @@ export interface TrainVocabularyOptions {
    * mention). Costs 2× the tokens per example (multi_term: 111 → 221, docs/training.md).
    */
   isolateWords?: boolean;
+  /**
+   * With isolateWords: a piece keeps the one space that follows it ("tumour▁", "-▁"), so the
+   * next word is the next token in a sentence as with SentencePiece's usual pieces, and a
+   * mention's words are the sentence's ids but for its last, which stands bare before the
+   * closing quote.
+   */
+  trailingSpace?: boolean;
 }
 
 export const CHAT_CONTROLS = ['<|im_start|>', '<|im_end|>'] as const;
@@ -60,6 +67,8 @@ export const CHAT_CONTROLS = ['<|im_start|>', '<|im_end|>'] as const;
 const SPACED_PIECE = /\u2581*[^\u2581\n]+|\u2581+|\n/gu;
 // A run of letters (with their combining marks), one digit, a run of other symbols, one space.
 const ISOLATED_PIECE = /[\p{L}\p{M}]+|\p{N}|[^\p{L}\p{M}\p{N}\u2581\n]+|\u2581|\n/gu;
+// The same, each piece with the space that follows it.
+const TRAILING_PIECE = /[\p{L}\p{M}]+\u2581?|\p{N}\u2581?|[^\p{L}\p{M}\p{N}\u2581\n]+\u2581?|\u2581|\n/gu;
 
 function pieces(text: string, controls: readonly string[], out: Map<string, number>, pattern: RegExp) {
   let rest = text;
@@ -121,7 +130,7 @@ export function trainVocabulary(texts: Iterable<string>, options: TrainVocabular
     throw new MfnerError('ERR_INVALID_ARG', `vocabulary size must be an integer from ${base + 1} to 1000000`);
   }
   const counts = new Map<string, number>();
-  const pattern = options.isolateWords ? ISOLATED_PIECE : SPACED_PIECE;
+  const pattern = options.isolateWords ? (options.trailingSpace ? TRAILING_PIECE : ISOLATED_PIECE) : SPACED_PIECE;
   for (const t of texts) pieces(t, controls, counts, pattern);
 
   const tokens: string[] = ['<unk>', '<s>', '</s>', ...controls];

@@ -45,11 +45,15 @@ export interface ScalePlan {
     weightDecay?: number;
     evaluate: boolean;
     contextSize?: number;
+    /** Mention-replaced copies per training document (lib/train/augment.ts; default none). */
+    mentionReplacement?: number;
   };
   /** Models when --models is not given, and the fine-tuning method when --method is not. */
   defaultModels: string[];
   /** Vocabulary size of a `made:corpus` model (default corpus-model.ts's). */
   corpusVocabSize?: number;
+  /** Whether a `made:corpus` vocabulary's pieces keep their following space (corpus-vocab.ts). */
+  corpusTrailingSpace?: boolean;
   defaultMethod: 'lora' | 'full';
 }
 
@@ -57,7 +61,7 @@ export interface ScalePlan {
  * Optimizer steps per format at --scale cpu (batches of 8 examples): the four formats trained
  * together take 7,500 steps, 64 of the 69 minutes measured on two cores (docs/training.md).
  */
-const CPU_STEPS_PER_FORMAT = 1875;
+const CPU_STEPS_PER_FORMAT = 2400;
 
 /**
  * Vocabulary of the --scale cpu corpus model. 12,288 against 4,096: 90 % of the entity words of
@@ -87,7 +91,7 @@ export const SCALES: Record<Scale, ScalePlan> = {
     batchSize: 16,
     // lr 1e-3: at 3e-3 the same model never learnt to copy a word from the prompt (docs/training.md).
     train: { devCap: 0, stepsPerFormat: CPU_STEPS_PER_FORMAT, batchSize: 8, accumulation: 1, lr: 1e-3, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0.01, evaluate: false, contextSize: 1024 },
-    defaultModels: ['made:corpus'], defaultMethod: 'full', corpusVocabSize: CPU_VOCAB },
+    defaultModels: ['made:corpus'], defaultMethod: 'full', corpusVocabSize: CPU_VOCAB, corpusTrailingSpace: true },
   paper: {
     configurations: [...CONFIGURATION_NAMES],
     datasets: [...DATASET_NAMES],
@@ -140,7 +144,7 @@ export interface ReproduceSummary {
   seconds: number;
 }
 
-async function resolveModel(spec: string, corpus: Pick<CorpusModelOptions, 'datasets' | 'configurations' | 'root' | 'vocabSize'>, out: string, log: (line: string) => void): Promise<string> {
+async function resolveModel(spec: string, corpus: Pick<CorpusModelOptions, 'datasets' | 'configurations' | 'root' | 'vocabSize' | 'trailingSpace'>, out: string, log: (line: string) => void): Promise<string> {
   const made = /^made:(qwen2|llama)-tiny$/u.exec(spec);
   if (made) return madeModelPath(made[1] as MadeArchitecture, 'tiny');
   if (spec === 'made:corpus') {
@@ -171,7 +175,7 @@ export async function runReproduce(options: ReproduceOptions): Promise<Reproduce
   const allRuns: EvaluatedRun['run'][] = [];
 
   for (const spec of modelSpecs) {
-    const file = await resolveModel(spec, { datasets, configurations, root: options.root, vocabSize: plan.corpusVocabSize }, options.out, log);
+    const file = await resolveModel(spec, { datasets, configurations, root: options.root, vocabSize: plan.corpusVocabSize, trailingSpace: plan.corpusTrailingSpace }, options.out, log);
     const name = modelNameOf(file);
     summary.models.push(name);
     const model = await Model.load(file);
@@ -182,7 +186,7 @@ export async function runReproduce(options: ReproduceOptions): Promise<Reproduce
           const sampled: Record<string, number> = {};
           const parts: TrainingData[] = [];
           for (const d of datasets) {
-            const part = await datasetTrainingData({ datasets: [d], configuration, draw, trainCap: plan.trainCap, devCap: plan.train.devCap, root: options.root });
+            const part = await datasetTrainingData({ datasets: [d], configuration, draw, trainCap: plan.trainCap, devCap: plan.train.devCap, mentionReplacement: train ? plan.train.mentionReplacement : undefined, root: options.root });
             sampled[d] = part.train.length;
             parts.push(part);
           }

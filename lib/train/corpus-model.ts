@@ -41,6 +41,8 @@ export interface CorpusModelOptions {
   trainCap?: number;
   /** Spaces, digits and punctuation apart from words (default true: see corpus-vocab.ts). */
   isolateWords?: boolean;
+  /** With isolateWords, pieces keep their following space (corpus-vocab.ts; default false). */
+  trailingSpace?: boolean;
 }
 
 export interface CorpusModel {
@@ -61,7 +63,8 @@ export async function makeCorpusModel(o: CorpusModelOptions): Promise<CorpusMode
   const seed = o.seed ?? 1;
   if (!o.datasets.length || !o.configurations.length) throw new MfnerError('ERR_INVALID_ARG', 'a corpus model needs at least one dataset and one configuration');
   const isolateWords = o.isolateWords ?? true;
-  const recipe = { v: 1, datasets: o.datasets, configurations: o.configurations, vocabSize, isolateWords, shape, seed, trainCap: o.trainCap ?? null };
+  const trailingSpace = isolateWords && (o.trailingSpace ?? false);
+  const recipe = { v: 1, datasets: o.datasets, configurations: o.configurations, vocabSize, isolateWords, ...(trailingSpace ? { trailingSpace } : {}), shape, seed, trainCap: o.trainCap ?? null };
   const id = createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 12);
   if (!o.out && !o.dir) throw new MfnerError('ERR_INVALID_ARG', 'a corpus model needs dir or out');
   const model = o.out ? path.resolve(o.out) : path.join(o.dir!, `corpus-model-${id}.gguf`);
@@ -84,7 +87,7 @@ export async function makeCorpusModel(o: CorpusModelOptions): Promise<CorpusMode
       else texts.push(e.prompt, e.completion);
     }
   }
-  const vocab = trainVocabulary(texts, { size: vocabSize, isolateWords });
+  const vocab = trainVocabulary(texts, { size: vocabSize, isolateWords, trailingSpace });
   writeVocabularyGguf(vocabulary, vocab);
   await makeModel({ architecture: 'qwen2', shape, out: model, vocabPath: vocabulary, weightType: 'f32', seed, name: `mfner-corpus-${id}` });
   const made: Omit<CorpusModel, 'reused'> = { path: model, vocabulary, vocabularySize: vocab.tokens.length, merges: vocab.merges, texts: texts.length, shape };

@@ -10,6 +10,7 @@ import { parseJsonlDocument } from '../corpus/jsonl.ts';
 import type { CorpusDocument } from '../corpus/document.ts';
 import type { SplitName } from '../corpus/genia.ts';
 import { sampleSplit } from '../corpus/sample.ts';
+import { withReplacedMentions } from './augment.ts';
 import { buildPromptExamples, type PromptExample } from '../prompt/examples.ts';
 import { MfnerError } from '../native/errors.ts';
 import type { DevExample } from './evaluate.ts';
@@ -41,6 +42,8 @@ export interface DatasetDataOptions extends DatasetLoadOptions {
   trainCap?: number;
   /** Dev sample cap (default the paper's 200). */
   devCap?: number;
+  /** Mention-replaced copies added per training document (augment.ts; default 0). */
+  mentionReplacement?: number;
 }
 
 /** The paper's setup: each dataset's seeded train and dev samples, rendered under a configuration. */
@@ -52,7 +55,8 @@ export async function datasetTrainingData(o: DatasetDataOptions): Promise<Traini
     const loaded = await loadDataset(name, o);
     const info = { name: loaded.spec.name, guidelineName: loaded.spec.guidelineName, labels: loaded.spec.labels, hasDiscontinuous: loaded.hasDiscontinuous };
     for (const split of ['train', 'dev'] as const) {
-      const docs = sampleSplit(loaded.splits[split], loaded.spec.name, split, o.draw, split === 'train' ? o.trainCap : o.devCap);
+      const sampled = sampleSplit(loaded.splits[split], loaded.spec.name, split, o.draw, split === 'train' ? o.trainCap : o.devCap);
+      const docs = split === 'train' && o.mentionReplacement ? withReplacedMentions(sampled, { copies: o.mentionReplacement, seed: `${loaded.spec.name}/train/${o.draw}` }) : sampled;
       const built = buildPromptExamples(docs, { dataset: info, configuration: o.configuration, split, draw: o.draw });
       if (built.report.noFormat > 0) report.notes.push(`${loaded.spec.name} ${split}: ${built.report.noFormat} document(s) no format of ${o.configuration} can render were left out`);
       if (split === 'train') {

@@ -94,3 +94,36 @@ withCorpora('isolateWords: a mention is the same token ids in the sentence and i
     await model.dispose();
   }
 });
+
+withCorpora('trailingSpace: words keep the space after them, so a mention is the sentence ids but for its bare last word', async (t) => {
+  const dir = tempDir();
+  const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'only:multi_term', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
+  const texts = data.train.flatMap((e) => ('messages' in e ? e.messages.map((m) => m.content) : []));
+  const vocab = trainVocabulary(texts, { size: 1024, isolateWords: true, trailingSpace: true });
+  const learned = vocab.tokens.filter((_, i) => vocab.types[i] === TOKEN_TYPE.normal && vocab.scores[i] < 0);
+  // A learned piece is letters, a digit or punctuation, with at most one space and only at its end.
+  for (const p of learned) t.regex(p, /^(?:[\p{L}\p{M}]+|\p{N}|[^\p{L}\p{M}\p{N}\u2581]+)\u2581?$/u, p);
+  t.true(learned.includes('with\u2581'), 'frequent words merge with their space');
+  const vocabFile = path.join(dir, 'vocab.gguf');
+  writeVocabularyGguf(vocabFile, vocab);
+  const out = path.join(dir, 'model.gguf');
+  await makeModel({ architecture: 'qwen2', shape: { nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 512 }, out, vocabPath: vocabFile, weightType: 'f32' });
+  const model = await Model.load(out);
+  try {
+    const text = 'Patients with ataxia - telangiectasia ( A - T ) were seen .';
+    const sentence = model.tokenize(text);
+    const pieces = model.tokenPieces(sentence).map((p) => p.toString('utf8'));
+    t.true(pieces.includes('with '), pieces.join('|'));
+    t.false(pieces.some((p) => p.startsWith(' ')), 'no piece starts with a space');
+    t.is(model.detokenize(sentence), text);
+    // In an answer the mention's words but the last are the sentence's tokens.
+    const head = model.tokenize('ataxia - ');
+    const answer = model.tokenize('[{"text": "ataxia - telangiectasia", "type": "Disease"}]');
+    const contains = (hay: Int32Array, needle: Int32Array) => hay.some((_, i) => needle.every((x, j) => hay[i + j] === x));
+    t.true(contains(sentence, head));
+    t.true(contains(answer, head));
+    t.is(model.detokenize(answer), '[{"text": "ataxia - telangiectasia", "type": "Disease"}]');
+  } finally {
+    await model.dispose();
+  }
+});
