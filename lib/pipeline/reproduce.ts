@@ -59,7 +59,8 @@ export interface ScalePlan {
 
 /**
  * Optimizer steps per format at --scale cpu (batches of 8 examples): the four formats trained
- * together take 7,500 steps, 64 of the 69 minutes measured on two cores (docs/training.md).
+ * together take 9,600 steps, about 0.27 s each on two cores with pieces that keep their space
+ * (0.51 s with spaces apart), so the run fits the hour (docs/training.md).
  */
 const CPU_STEPS_PER_FORMAT = 2400;
 

@@ -3,8 +3,9 @@
  * corpora's own training text (corpus-vocab.ts) and a shape chosen by measurement
  * (docs/training.md, "A model made from the corpora"). Qwen2's 152k vocabulary would put 95% of
  * a small model's parameters in the embedding and spend most of each step on the output softmax,
- * so the vocabulary is 4,096 tokens cut from these texts, with words kept apart from spaces and
- * punctuation so that a mention is the same tokens in the sentence and in the answer.
+ * so the vocabulary is 4,096 tokens cut from these texts (12,288 at --scale cpu), with words kept
+ * apart from punctuation so that a mention is the same tokens in the sentence and in the answer;
+ * spaces are tokens of their own, or (`trailingSpace`, --scale cpu) end the piece before them.
  *
  * Only training splits feed the vocabulary, so held-out text is tokenised as a user's would be.
  * The model is written next to its vocabulary and reused when the same recipe asks again.

@@ -102,6 +102,7 @@ Examples:
     .option('--corpus <datasets>', 'learn a small vocabulary from these datasets\' training text (e.g. NCBI-disease,BC5CDR) instead of the family\'s; F32 weights')
     .option('--configurations <list>', 'with --corpus: configurations whose prompts and answers feed the vocabulary', 'all')
     .option('--vocab-size <n>', 'with --corpus: vocabulary size', positiveInt('--vocab-size'), 4096)
+    .option('--trailing-space', 'with --corpus: vocabulary pieces keep the space after them, as --scale cpu\'s do (docs/training.md)')
     .option('--root <dir>', 'with --corpus: corpora root')
     .option('--weight-type <t>', 'f16, f32 or q4_0 (the matrices; norms and biases stay f32)', 'f16')
     .option('--seed <n>', 'weights seed', positiveInt('--seed'), 42)
@@ -113,8 +114,8 @@ decodes like the real one (full fine-tuning needs --weight-type f32).
 Examples:
   mfner make-model --arch qwen2 --shape tiny --weight-type f32 --out tiny.gguf
   mfner make-model --arch llama --shape tiny --out llama-tiny.gguf          # Llama-3 vocabulary, Llama-3.2 template
-  mfner make-model --corpus NCBI-disease,BC5CDR --out ncbi.gguf             # the model --scale cpu trains (docs/training.md)`)
-    .action(async (opts: { out: string; arch: string; shape?: string; weightType: string; seed: number; corpus?: string; configurations: string; vocabSize: number; root?: string; json?: boolean }) => {
+  mfner make-model --corpus NCBI-disease,BC5CDR --configurations each:multi_term+single_tag+multi_span+multi_bio --vocab-size 12288 --trailing-space --out ncbi.gguf   # the model --scale cpu trains (docs/training.md)`)
+    .action(async (opts: { out: string; arch: string; shape?: string; weightType: string; seed: number; corpus?: string; configurations: string; vocabSize: number; trailingSpace?: boolean; root?: string; json?: boolean }) => {
       if (opts.arch !== 'qwen2' && opts.arch !== 'llama') fail(EXIT.usage, 'ERR_INVALID_ARG', `--arch must be qwen2 or llama, not ${JSON.stringify(opts.arch.slice(0, 40))}`);
       if (opts.shape !== undefined && !(opts.shape in SHAPES)) fail(EXIT.usage, 'ERR_INVALID_ARG', `--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
       if (opts.corpus !== undefined) {
@@ -123,7 +124,7 @@ Examples:
         usageCheck(() => datasets.forEach((d) => getDataset(d)), '--corpus');
         if (opts.arch !== 'qwen2') fail(EXIT.usage, 'ERR_INVALID_ARG', '--corpus makes a qwen2-family model (its chat markers are in the vocabulary)');
         if (opts.weightType !== 'f16' && opts.weightType !== 'f32') fail(EXIT.usage, 'ERR_INVALID_ARG', '--corpus models are F32 (for full fine-tuning)');
-        const m = await makeCorpusModel({ datasets, configurations, out: opts.out, root: opts.root, vocabSize: opts.vocabSize, seed: opts.seed, ...(opts.shape ? { shape: SHAPES[opts.shape as MadeShape] } : {}) });
+        const m = await makeCorpusModel({ datasets, configurations, out: opts.out, root: opts.root, vocabSize: opts.vocabSize, trailingSpace: opts.trailingSpace ?? false, seed: opts.seed, ...(opts.shape ? { shape: SHAPES[opts.shape as MadeShape] } : {}) });
         if (opts.json) return printJson(m);
         process.stdout.write(`wrote ${m.path}: vocabulary ${m.vocabularySize} tokens (${m.merges} merges) from ${m.texts} training texts, ${m.shape.nLayer} layers x ${m.shape.nEmbd}${m.reused ? ' (reused)' : ''}\n`);
         return;
