@@ -79,7 +79,7 @@ export const SCALES: Record<Scale, ScalePlan> = {
     // A few LoRA steps at a high rate: the code paths, in seconds.
     train: { devCap: 4, maxSteps: 4, batchSize: 2, accumulation: 1, lr: 1e-3, evaluate: false, contextSize: 1024 },
     defaultModels: ['made:qwen2-tiny'], defaultMethod: 'lora' },
-  // The study at the size a 2-core CPU trains in about 70 minutes (docs/training.md, "--scale cpu"):
+  // The study at the size a 2-core CPU trains in about 50 minutes (docs/training.md, "--scale cpu"):
   // a model made from the corpora, fully fine-tuned per format, scored on the real test splits.
   cpu: {
     // One model for the four formats, each training sentence rendered in each (configurations.ts,
