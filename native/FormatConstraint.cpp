@@ -248,6 +248,7 @@ std::shared_ptr<const ner::Machine> MachineOf(const Napi::Object & spec) {
         ls.cap = cap;
         ls.jsonStrings = OptBool(spec, "jsonStrings", true);
         ls.counted = OptBool(spec, "countOccurrences", true);
+        ls.ordered = OptBool(spec, "textOrder", false);
         Napi::Value items = spec.Get("item");
         if (!items.IsArray()) Throw(env, "ERR_INVALID_ARG", "constraint spec: item must be an array of fields");
         Napi::Array a = items.As<Napi::Array>();

@@ -152,6 +152,7 @@ struct MState {
     int32_t sam = 0, len = 0, flags = 0, esc = 0, escv = 0;  // string slot
     int32_t mask = 0, num = 0, nd = 0, start = 0, end = 0, pos = 0;  // label bits / numbers / copy cursor
     int32_t kSam = 0, kLen = 0, kLab = -1;                   // the item key, kept until the item is counted
+    int32_t after = -1;  // text order: the previous item's last position (the next starts after it)
     int32_t stack[4] = {0, 0, 0, 0}, lstack[4] = {0, 0, 0, 0};
     uint32_t utf = 0;
     int32_t rem = 0;  // partial UTF-8: value so far, continuation bytes still expected

@@ -29,6 +29,7 @@ struct ListSpec {
     int32_t cap = 64;
     bool jsonStrings = true;  // else raw text without ';' and line breaks (multi_triple)
     bool counted = false;     // repeated item texts are limited to their occurrences
+    bool ordered = false;     // with word bounds: each item text starts after the previous one ends
 };
 
 class ListMachine : public Machine {
@@ -49,6 +50,14 @@ public:
             if (bounds.size() == text_.size() + 1 && sam_.EndPositions(endpos_, kEndposBudget)) {
                 bound_ = std::move(bounds);
                 extOk_ = ExtensionEnds(text_, bound_, json);
+                // startAfter_[p + 1]: an item text can start at some q > p (on a bound, at a
+                // non-space, with a closable end ahead), so text order opens no dead-end item.
+                const int32_t n = static_cast<int32_t>(text_.size());
+                startAfter_.assign(n + 1, 0);
+                for (int32_t q = n - 1; q >= 0; --q) {
+                    const bool ok = bound_[q] && !IsSpace(text_[q]) && !(!json && Forbidden(text_[q])) && extOk_[q + 1];
+                    startAfter_[q] = ok || startAfter_[q + 1];
+                }
             }
         }
         for (size_t i = 0; i < spec_.item.size(); ++i) if (spec_.item[i].kind == FieldKind::Label) labelField_ = static_cast<int32_t>(i);
@@ -163,7 +172,8 @@ private:
     void EnterChoice(MState & s) const {
         s.ph = kChoice;
         s.off = 0;
-        s.alive = (s.n < spec_.cap ? 1 : 0) | 2;
+        const bool room = !Ordered() || startAfter_[s.after + 1];
+        s.alive = (s.n < spec_.cap && room ? 1 : 0) | 2;
     }
 
     // Moves past the current field (fld is the field just finished; -1 style start uses fld 0 = literal).
@@ -188,15 +198,25 @@ private:
     // Word bounds: some occurrence of the current string starts at a bound and can still be
     // extended (within the text, over allowed characters) to a bound after a non-space.
     bool Aligned() const { return !bound_.empty(); }
-    bool AlignedStart(int32_t sam, int32_t len) const {
-        for (int32_t e : endpos_[sam]) if (bound_[e - len] && extOk_[e]) return true;
+    // Text order (`after` >= 0): only occurrences starting after `after` (the previous item's last position) count.
+    bool Ordered() const { return spec_.ordered && Aligned(); }
+    bool AlignedStart(int32_t sam, int32_t len, int32_t after) const {
+        for (int32_t e : endpos_[sam]) if (e - len > after && bound_[e - len] && extOk_[e]) return true;
         return false;
     }
-    // Occurrences of the string (sam, len) that start and end at bounds.
-    int32_t AlignedOccurrences(int32_t sam, int32_t len) const {
+    // Occurrences of the string (sam, len) that start and end at bounds (and after `after`).
+    int32_t AlignedOccurrences(int32_t sam, int32_t len, int32_t after) const {
         int32_t k = 0;
-        for (int32_t e : endpos_[sam]) k += bound_[e - len] && bound_[e];
+        for (int32_t e : endpos_[sam]) k += e - len > after && bound_[e - len] && bound_[e];
         return k;
+    }
+    // The last position of the first such occurrence: the next item must start after it (the
+    // earliest occurrence leaves the most room).
+    int32_t FirstAlignedEnd(int32_t sam, int32_t len, int32_t after) const {
+        int32_t best = -1;
+        for (int32_t e : endpos_[sam])
+            if (e - len > after && bound_[e - len] && bound_[e] && (best < 0 || e < best)) best = e;
+        return best - 1;
     }
     // extOk[e]: from position e, some bound f >= e after a non-space character is reachable
     // without crossing a character a raw (non-JSON) item text may not hold.
@@ -213,25 +233,25 @@ private:
     }
 
     // How often the item text (sam, len) occurs where it may be written (on bounds when aligned).
-    int32_t Occurrences(int32_t sam, int32_t len) const { return Aligned() ? AlignedOccurrences(sam, len) : sam_.occ[sam]; }
+    int32_t Occurrences(int32_t sam, int32_t len, int32_t after = -1) const { return Aligned() ? AlignedOccurrences(sam, len, Ordered() ? after : -1) : sam_.occ[sam]; }
     // What is left of `occ` occurrences for label `lab` after the items already written.
     int32_t Capacity(int32_t lab, int32_t sam, int32_t len, int32_t occ, const UsedCounts * used) const {
-        if (!used || !Counted()) return occ;
+        if (!used || !Counted() || Ordered()) return occ;  // in text order an occurrence is never written twice
         return occ - used->Get(lab, sam, len);
     }
     int32_t LabelStartMask(const MState & s, const UsedCounts * used) const {
-        if (!labelAfterStr_ || !Counted() || !used) return labels_.All();
-        const int32_t occ = Occurrences(s.kSam, s.kLen);
+        if (!labelAfterStr_ || !Counted() || Ordered() || !used) return labels_.All();
+        const int32_t occ = Occurrences(s.kSam, s.kLen, s.after);
         int32_t m = 0;
         for (size_t i = 0; i < labels_.items.size(); ++i) if (Capacity(static_cast<int32_t>(i), s.kSam, s.kLen, occ, used) > 0) m |= 1 << i;
         return m;
     }
     // The item text (sam, len) can be closed: it ends with a non-space and some label may still take it.
-    bool Closable(int32_t sam, int32_t len, const UsedCounts * used) const {
+    bool Closable(int32_t sam, int32_t len, const UsedCounts * used, int32_t after = -1) const {
         if (len == 0 || !sam_.endsNonSpace[sam]) return false;
-        const int32_t occ = Occurrences(sam, len);
+        const int32_t occ = Occurrences(sam, len, after);
         if (occ == 0) return false;  // aligned: no occurrence starts and ends on bounds
-        if (!Counted() || !used || used->counts.empty()) return true;
+        if (!Counted() || Ordered() || !used || used->counts.empty()) return true;
         if (!labelAfterStr_) return Capacity(0, sam, len, occ, used) > 0;
         for (size_t i = 0; i < std::max<size_t>(1, labels_.items.size()); ++i)
             if (Capacity(static_cast<int32_t>(i), sam, len, occ, used) > 0) return true;
@@ -240,7 +260,7 @@ private:
     // Some extension of (sam, len) can still be closed (bounded search; used counts are few).
     bool Viable(int32_t sam, int32_t len, const UsedCounts * used) const {
         if (!canEnd_[sam]) return false;
-        if (!Counted() || !used || used->counts.empty()) return true;
+        if (!Counted() || Ordered() || !used || used->counts.empty()) return true;
         std::vector<std::pair<int32_t, int32_t>> todo{{sam, len}};
         for (int budget = 512; !todo.empty() && budget > 0; --budget) {
             auto [v, l] = todo.back();
@@ -256,7 +276,7 @@ private:
     int FeedChar(MState & s, uint32_t x, const UsedCounts * used) const {
         if (s.len == 0 && IsSpace(x)) return kReject;
         int32_t u = sam_.Next(s.sam, x);
-        if (u < 0 || (Aligned() && !AlignedStart(u, s.len + 1)) || !Viable(u, s.len + 1, used)) return kReject;
+        if (u < 0 || (Aligned() && !AlignedStart(u, s.len + 1, Ordered() ? s.after : -1)) || !Viable(u, s.len + 1, used)) return kReject;
         s.sam = u;
         ++s.len;
         return kConsumed;
@@ -360,7 +380,8 @@ private:
         const Field & f = spec_.item[s.fld];
         switch (f.kind) {
             case FieldKind::Str:
-                if (s.esc != 0 || !Closable(s.sam, s.len, used)) return false;
+                if (s.esc != 0 || !Closable(s.sam, s.len, used, s.after)) return false;
+                if (Ordered()) s.after = FirstAlignedEnd(s.sam, s.len, s.after);
                 s.kSam = s.sam;
                 s.kLen = s.len;
                 s.kLab = labelAfterStr_ ? -1 : 0;
@@ -418,7 +439,7 @@ private:
     static constexpr size_t kEndposBudget = size_t{1} << 22;
     Sam sam_;
     std::vector<uint8_t> canEnd_;
-    std::vector<uint8_t> bound_, extOk_;  // empty: item texts unaligned
+    std::vector<uint8_t> bound_, extOk_, startAfter_;  // empty: item texts unaligned
     std::vector<std::vector<int32_t>> endpos_;
     std::vector<int32_t> limit_;
     int32_t labelField_ = -1;

@@ -29,6 +29,15 @@ export interface ConstraintOptions {
    * bounds (docs/decoding.md).
    */
   wordBounds?: boolean;
+  /**
+   * Term, code and triple formats with word bounds: items in text order and apart, each item text
+   * starting after the previous one ends (at its first such occurrence), as Listing 1 asks ("in
+   * text order, one element per mention"). A model can then no longer write a mention again with
+   * an extension or as its tail. Default false: nested mentions overlap (GENIA), so the caller
+   * turns it on for data without them (evaluation does, per dataset). The GBNF oracle cannot
+   * express it.
+   */
+  textOrder?: boolean;
 }
 
 /** A field of a list item: a literal or an input-dependent slot. */
@@ -49,6 +58,8 @@ export interface ListSpec {
   countOccurrences: boolean;
   /** Where an item text may start and end (code points); absent: anywhere. */
   bounds?: number[];
+  /** Items in text order (needs bounds). */
+  textOrder?: boolean;
   maxEntities: number;
 }
 
@@ -143,7 +154,10 @@ export function buildSpec(format: FormatName, text: string, types: readonly stri
       ...p,
     };
     const hasText = spec.item.some((f) => typeof f !== 'string' && f.slot === 'text');
-    if (hasText && options.wordBounds !== false) spec.bounds = wordBounds(text);
+    if (hasText && options.wordBounds !== false) {
+      spec.bounds = wordBounds(text);
+      if (options.textOrder) spec.textOrder = true;
+    }
     return spec;
   };
   const jsonLabels = () => {

@@ -24,10 +24,10 @@ export interface ResolvedConstraint {
 }
 
 /** A format constraint is built per request: it depends on the (chunk of) text and the types asked. */
-export function resolveConstraint(model: Model, format: FormatName, spec: ConstraintSpec = 'format'): ResolvedConstraint {
+export function resolveConstraint(model: Model, format: FormatName, spec: ConstraintSpec = 'format', options: { textOrder?: boolean } = {}): ResolvedConstraint {
   if (spec === 'none') return { effective: 'none', forRequest: () => null };
   if (spec === 'format') {
-    return { effective: 'format', forRequest: (text, types) => createFormatConstraint(model, { format, text, types }) };
+    return { effective: 'format', forRequest: (text, types) => createFormatConstraint(model, { format, text, types, textOrder: options.textOrder }) };
   }
   const grammar = createGrammar(model, spec);
   return { effective: 'gbnf', forRequest: () => grammar };

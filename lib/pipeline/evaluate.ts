@@ -42,6 +42,11 @@ export interface EvaluatedRun {
   summary: { dataset: string; format: string; draw: number; file: string; f1: number; precision: number; recall: number; documents: number; errors: number; seconds: number; constraint: string };
 }
 
+/** Whether any document of the dataset has a nested mention (then items may share a start). */
+function hasNested(data: LoadedDataset): boolean {
+  return Object.values(data.splits).some((docs) => docs.some((d) => d.entities.some((e) => e.nested)));
+}
+
 export function modelNameOf(model: string | Model, adapter?: string): string {
   const file = typeof model === 'string' ? model : model.path;
   const base = path.basename(file).replace(/\.gguf$/iu, '');
@@ -84,6 +89,8 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
           format,
           types: data.spec.labels,
           guideline: data.spec.guidelineName,
+          // Listing 1 asks for mentions in text order; nested ones may share a start.
+          textOrder: !hasNested(data),
           keepAnswers: options.keepAnswers ?? true,
           onNote: note,
         },

@@ -33,6 +33,11 @@ export interface ExtractOptions {
   guideline?: string;
   /** `format` (default), `none`, or a GBNF grammar. See constraint.ts. */
   constraint?: ConstraintSpec;
+  /**
+   * With the format constraint: term, code and triple items in text order (decode/spec.ts
+   * textOrder). Default false; evaluation turns it on for datasets without nested mentions.
+   */
+  textOrder?: boolean;
   /** Prompts decoded together in one batch (default 8). */
   batchSize?: number;
   /** Token window of one prompt plus its answer(s) (default min(model's, 2048)). */
@@ -160,7 +165,7 @@ export async function* extract(
     ctx = await model.createContext({ contextSize: perSequence * batchSize, sequences: batchSize, threads: options.threads });
     const totalCells = ctx.info.contextSize;
     if (options.adapter) await ctx.setAdapters([{ path: options.adapter }]);
-    const constraint = resolveConstraint(model, options.format, options.constraint ?? 'format');
+    const constraint = resolveConstraint(model, options.format, options.constraint ?? 'format', { textOrder: options.textOrder });
     if (summary) summary.constraint = constraint.effective;
     if (constraint.note) {
       summary?.notes.push(constraint.note);

@@ -8,7 +8,7 @@ import test from 'ava';
 import { createFormatConstraint, tokenTrie } from '../../lib/decode/index.ts';
 import { getFormat } from '../../lib/formats/index.ts';
 import { FORMAT_NAMES } from '../../lib/formats/types.ts';
-import { SENTENCES, answerText, loadModels, randomWalk, rng, typesFor } from './helpers.ts';
+import { SENTENCES, TYPES as TYPES_ALL, answerText, loadModels, randomWalk, rng, typesFor } from './helpers.ts';
 
 const WALKS = Number(process.env.MFNER_WALKS ?? 6);
 const models = loadModels();
@@ -93,6 +93,55 @@ test('item texts start and end at word bounds unless wordBounds is false', async
   const next = c.allowed(model.tokenize(`${prefix}sporadic T - P`, { addSpecial: false }))!;
   t.true(next.length > 0);
   t.true([...next].every((x) => 'LL'.startsWith(answerText(model, [x]))), 'only the rest of the word');
+});
+
+test('textOrder: each item starts after the previous one ends, at its first occurrence there', async (t) => {
+  const { model } = (await models).find((m) => m.name === 'qwen2')!;
+  const text = 'T - PLL and A - T : a T - PLL case .';
+  const item = (x: string) => `{"text": "${x}", "type": "Disease"}`;
+  const accepts = (items: string[], textOrder: boolean, close = true) => {
+    const c = createFormatConstraint(model, { format: 'multi_term', text, types: ['Disease'], textOrder });
+    return c.allowed(model.tokenize(`Answer: [${items.map(item).join(', ')}${close ? ']' : ''}`, { addSpecial: false })) !== null;
+  };
+  // In order, a repeated mention taking its second occurrence.
+  t.true(accepts(['T - PLL', 'A - T', 'T - PLL'], true));
+  // A repeat of the same mention with an extension, and an item before the previous one: refused.
+  t.false(accepts(['A - T', 'A - T :'], true));
+  t.false(accepts(['A - T', 'T - PLL', 'T - PLL'], true), 'T - PLL occurs once after A - T');
+  t.false(accepts(['A - T', 'PLL and'], true));
+  // Nor may it overlap the previous one (its tail: "- T").
+  t.false(accepts(['A - T', '- T'], true));
+  t.true(accepts(['A - T', '- T'], false));
+  // Without it (the default) all of these are answers.
+  t.true(accepts(['A - T', 'A - T :'], false));
+  t.true(accepts(['A - T', 'PLL and'], false));
+  // Never a dead end after the last mention, and nothing before it may follow.
+  const c = createFormatConstraint(model, { format: 'multi_term', text, types: ['Disease'], textOrder: true });
+  const tail = c.allowed(model.tokenize(`Answer: [${item('case')}`, { addSpecial: false }))!;
+  t.true(tail.length > 0);
+  t.false(accepts(['case', 'T - PLL'], true));
+  t.true(accepts(['case'], true));
+  // Random walks under the rule end in answers whose items can be found one after another.
+  const parser = getFormat('multi_term');
+  const eog = new Set(tokenTrie(model).info().eog);
+  let items = 0;
+  for (const [si, sentence] of SENTENCES.entries()) {
+    for (let w = 0; w < 8; w++) {
+      const walk = createFormatConstraint(model, { format: 'multi_term', text: sentence, types: TYPES_ALL, textOrder: true, maxEntities: 6 });
+      const answer = answerText(model, randomWalk(walk, eog, rng(31 * si + w), 0.3));
+      const parsed = parser.parse(answer, sentence, TYPES_ALL);
+      t.deepEqual(parsed.problems, [], answer);
+      const texts = (JSON.parse(answer.slice('Answer: '.length)) as { text: string }[]).map((x) => x.text);
+      let from = 0;
+      for (const x of texts) {
+        const at = sentence.indexOf(x, from);
+        t.true(at >= 0, `${x} after position ${from} in: ${answer}`);
+        from = at + x.length;
+        items++;
+      }
+    }
+  }
+  t.true(items > 10, `${items} items walked`);
 });
 
 for (const format of ['multi_term', 'single_code', 'multi_triple'] as const) {
