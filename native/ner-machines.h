@@ -75,7 +75,8 @@ public:
     }
 
     const Sam & sam() const { return sam_; }
-    bool Counted() const { return spec_.counted && counting; }
+    // In text order an occurrence is never taken twice: nothing to count.
+    bool Counted() const { return spec_.counted && counting && !Ordered(); }
     bool CountsItems() const override { return Counted(); }
 
     MState Initial() const override { return MState{}; }
@@ -198,7 +199,8 @@ private:
     // Word bounds: some occurrence of the current string starts at a bound and can still be
     // extended (within the text, over allowed characters) to a bound after a non-space.
     bool Aligned() const { return !bound_.empty(); }
-    // Text order (`after` >= 0): only occurrences starting after `after` (the previous item's last position) count.
+    // Text order: only occurrences starting after `after` (the previous item's last position;
+    // -1, all of them, until an ordered item is written) count.
     bool Ordered() const { return spec_.ordered && Aligned(); }
     bool AlignedStart(int32_t sam, int32_t len, int32_t after) const {
         for (int32_t e : endpos_[sam]) if (e - len > after && bound_[e - len] && extOk_[e]) return true;
@@ -233,15 +235,15 @@ private:
     }
 
     // How often the item text (sam, len) occurs where it may be written (on bounds when aligned).
-    int32_t Occurrences(int32_t sam, int32_t len, int32_t after = -1) const { return Aligned() ? AlignedOccurrences(sam, len, Ordered() ? after : -1) : sam_.occ[sam]; }
+    int32_t Occurrences(int32_t sam, int32_t len, int32_t after = -1) const { return Aligned() ? AlignedOccurrences(sam, len, after) : sam_.occ[sam]; }
     // What is left of `occ` occurrences for label `lab` after the items already written.
     int32_t Capacity(int32_t lab, int32_t sam, int32_t len, int32_t occ, const UsedCounts * used) const {
-        if (!used || !Counted() || Ordered()) return occ;  // in text order an occurrence is never written twice
+        if (!used || !Counted()) return occ;
         return occ - used->Get(lab, sam, len);
     }
     int32_t LabelStartMask(const MState & s, const UsedCounts * used) const {
-        if (!labelAfterStr_ || !Counted() || Ordered() || !used) return labels_.All();
-        const int32_t occ = Occurrences(s.kSam, s.kLen, s.after);
+        if (!labelAfterStr_ || !Counted() || !used) return labels_.All();
+        const int32_t occ = Occurrences(s.kSam, s.kLen);
         int32_t m = 0;
         for (size_t i = 0; i < labels_.items.size(); ++i) if (Capacity(static_cast<int32_t>(i), s.kSam, s.kLen, occ, used) > 0) m |= 1 << i;
         return m;
@@ -251,7 +253,7 @@ private:
         if (len == 0 || !sam_.endsNonSpace[sam]) return false;
         const int32_t occ = Occurrences(sam, len, after);
         if (occ == 0) return false;  // aligned: no occurrence starts and ends on bounds
-        if (!Counted() || Ordered() || !used || used->counts.empty()) return true;
+        if (!Counted() || !used || used->counts.empty()) return true;
         if (!labelAfterStr_) return Capacity(0, sam, len, occ, used) > 0;
         for (size_t i = 0; i < std::max<size_t>(1, labels_.items.size()); ++i)
             if (Capacity(static_cast<int32_t>(i), sam, len, occ, used) > 0) return true;
@@ -260,7 +262,7 @@ private:
     // Some extension of (sam, len) can still be closed (bounded search; used counts are few).
     bool Viable(int32_t sam, int32_t len, const UsedCounts * used) const {
         if (!canEnd_[sam]) return false;
-        if (!Counted() || Ordered() || !used || used->counts.empty()) return true;
+        if (!Counted() || !used || used->counts.empty()) return true;
         std::vector<std::pair<int32_t, int32_t>> todo{{sam, len}};
         for (int budget = 512; !todo.empty() && budget > 0; --budget) {
             auto [v, l] = todo.back();
@@ -276,7 +278,7 @@ private:
     int FeedChar(MState & s, uint32_t x, const UsedCounts * used) const {
         if (s.len == 0 && IsSpace(x)) return kReject;
         int32_t u = sam_.Next(s.sam, x);
-        if (u < 0 || (Aligned() && !AlignedStart(u, s.len + 1, Ordered() ? s.after : -1)) || !Viable(u, s.len + 1, used)) return kReject;
+        if (u < 0 || (Aligned() && !AlignedStart(u, s.len + 1, s.after)) || !Viable(u, s.len + 1, used)) return kReject;
         s.sam = u;
         ++s.len;
         return kConsumed;

@@ -42,7 +42,7 @@ export interface EvaluatedRun {
   summary: { dataset: string; format: string; draw: number; file: string; f1: number; precision: number; recall: number; documents: number; errors: number; seconds: number; constraint: string };
 }
 
-/** Whether any document of the dataset has a nested mention (then items may share a start). */
+/** Whether any document of the dataset has a nested mention (then items may overlap). */
 function hasNested(data: LoadedDataset): boolean {
   return Object.values(data.splits).some((docs) => docs.some((d) => d.entities.some((e) => e.nested)));
 }
@@ -66,13 +66,15 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   try {
     const loaded: LoadedDataset[] = [];
     for (const d of options.datasets) loaded.push(await loadDataset(d, { root: options.root }));
-    const plan: { data: LoadedDataset; format: FormatName; draw: number }[] = [];
+    const plan: { data: LoadedDataset; format: FormatName; draw: number; textOrder: boolean }[] = [];
     for (const data of loaded) {
       const formats = configurationFormats(options.configuration).filter((f) => datasetAllows(getFormat(f), data.hasDiscontinuous));
-      for (const draw of options.draws) for (const format of formats) plan.push({ data, format, draw });
+      // Listing 1 asks for mentions in text order; nested ones may overlap.
+      const textOrder = !hasNested(data);
+      for (const draw of options.draws) for (const format of formats) plan.push({ data, format, draw, textOrder });
     }
     const out: EvaluatedRun[] = [];
-    for (const [i, { data, format, draw }] of plan.entries()) {
+    for (const [i, { data, format, draw, textOrder }] of plan.entries()) {
       const runStarted = Date.now();
       options.onProgress?.({ run: i + 1, runs: plan.length, dataset: data.spec.name, format, draw, elapsedMs: runStarted - started });
       const gold = sampleSplit(data.splits.test, data.spec.name, 'test', draw, options.testCap);
@@ -89,8 +91,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
           format,
           types: data.spec.labels,
           guideline: data.spec.guidelineName,
-          // Listing 1 asks for mentions in text order; nested ones may share a start.
-          textOrder: !hasNested(data),
+          textOrder,
           keepAnswers: options.keepAnswers ?? true,
           onNote: note,
         },

@@ -1,11 +1,27 @@
 import test from 'ava';
 import path from 'node:path';
-import { trainVocabulary, writeVocabularyGguf, TOKEN_TYPE } from '../../lib/native/corpus-vocab.ts';
+import { trainVocabulary, writeVocabularyGguf, TOKEN_TYPE, type Vocabulary } from '../../lib/native/corpus-vocab.ts';
 import { makeModel } from '../../lib/native/make-model.ts';
 import { Model } from '../../lib/native/model.ts';
 import { datasetTrainingData } from '../../lib/train/data.ts';
 import { corporaRoot, withCorpora } from '../corpus/corpora.ts';
 import { tempDir } from './helpers.ts';
+
+/** The prompts and answers of NCBI-disease train's first 300 documents in multi_term. */
+async function multiTermTexts(): Promise<string[]> {
+  const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'only:multi_term', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
+  return data.train.flatMap((e) => ('messages' in e ? e.messages.map((m) => m.content) : []));
+}
+
+/** A one-layer qwen2 model over `vocab`, written to a fresh temporary folder. */
+async function modelWithVocabulary(vocab: Vocabulary): Promise<Model> {
+  const dir = tempDir();
+  const vocabFile = path.join(dir, 'vocab.gguf');
+  writeVocabularyGguf(vocabFile, vocab);
+  const out = path.join(dir, 'model.gguf');
+  await makeModel({ architecture: 'qwen2', shape: { nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 512 }, out, vocabPath: vocabFile, weightType: 'f32' });
+  return Model.load(out);
+}
 
 test('merges the most frequent pair first, deterministically, and stops at the size', (t) => {
   const texts = ['low lower lowest', 'low low newer', 'newest low'];
@@ -31,17 +47,12 @@ test('refuses a size that cannot hold the specials and bytes', (t) => {
 });
 
 withCorpora('a corpus vocabulary in a made model: llama.cpp reads it, prompts round-trip and take far fewer tokens', async (t) => {
-  const dir = tempDir();
   const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'all', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
   const chats = data.train.flatMap((e) => ('messages' in e ? [e.messages] : []));
   const texts = chats.flatMap((messages) => messages.map((m) => m.content));
   const vocab = trainVocabulary(texts, { size: 1024 });
   t.is(vocab.tokens.length, 1024);
-  const vocabFile = path.join(dir, 'vocab.gguf');
-  writeVocabularyGguf(vocabFile, vocab);
-  const out = path.join(dir, 'model.gguf');
-  await makeModel({ architecture: 'qwen2', shape: { nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 512 }, out, vocabPath: vocabFile, weightType: 'f32' });
-  const model = await Model.load(out);
+  const model = await modelWithVocabulary(vocab);
   try {
     t.is(model.metadata.vocabularySize, vocab.tokens.length);
     t.false(model.metadata.addBos);
@@ -67,10 +78,7 @@ withCorpora('a corpus vocabulary in a made model: llama.cpp reads it, prompts ro
 });
 
 withCorpora('isolateWords: a mention is the same token ids in the sentence and in every answer syntax', async (t) => {
-  const dir = tempDir();
-  const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'only:multi_term', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
-  const texts = data.train.flatMap((e) => ('messages' in e ? e.messages.map((m) => m.content) : []));
-  const vocabFile = path.join(dir, 'vocab.gguf');
+  const texts = await multiTermTexts();
   const spaced = trainVocabulary(texts, { size: 1024 });
   const vocab = trainVocabulary(texts, { size: 1024, isolateWords: true });
   // No learned piece joins a space, a digit or punctuation to letters.
@@ -78,10 +86,7 @@ withCorpora('isolateWords: a mention is the same token ids in the sentence and i
   t.true(learned.length > 500);
   for (const p of learned) t.regex(p, /^(?:[\p{L}\p{M}]+|[^\p{L}\p{M}\p{N}\u2581]+)$/u, p);
   t.true(spaced.tokens.some((p) => /^\u2581\p{L}{3,}$/u.test(p)), 'the default keeps space-prefixed words');
-  writeVocabularyGguf(vocabFile, vocab);
-  const out = path.join(dir, 'model.gguf');
-  await makeModel({ architecture: 'qwen2', shape: { nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 512 }, out, vocabPath: vocabFile, weightType: 'f32' });
-  const model = await Model.load(out);
+  const model = await modelWithVocabulary(vocab);
   try {
     const mention = model.tokenize('ataxia telangiectasia');
     const sentence = model.tokenize('Patients with ataxia telangiectasia (A-T) were seen.');
@@ -96,19 +101,13 @@ withCorpora('isolateWords: a mention is the same token ids in the sentence and i
 });
 
 withCorpora('trailingSpace: words keep the space after them, so a mention is the sentence ids but for its bare last word', async (t) => {
-  const dir = tempDir();
-  const data = await datasetTrainingData({ datasets: ['NCBI-disease'], configuration: 'only:multi_term', draw: 1, trainCap: 300, devCap: 0, root: corporaRoot });
-  const texts = data.train.flatMap((e) => ('messages' in e ? e.messages.map((m) => m.content) : []));
+  const texts = await multiTermTexts();
   const vocab = trainVocabulary(texts, { size: 1024, isolateWords: true, trailingSpace: true });
   const learned = vocab.tokens.filter((_, i) => vocab.types[i] === TOKEN_TYPE.normal && vocab.scores[i] < 0);
   // A learned piece is letters, a digit or punctuation, with at most one space and only at its end.
   for (const p of learned) t.regex(p, /^(?:[\p{L}\p{M}]+|\p{N}|[^\p{L}\p{M}\p{N}\u2581]+)\u2581?$/u, p);
   t.true(learned.includes('with\u2581'), 'frequent words merge with their space');
-  const vocabFile = path.join(dir, 'vocab.gguf');
-  writeVocabularyGguf(vocabFile, vocab);
-  const out = path.join(dir, 'model.gguf');
-  await makeModel({ architecture: 'qwen2', shape: { nEmbd: 32, nLayer: 1, nHead: 2, nHeadKv: 2, nFf: 64, nCtx: 512 }, out, vocabPath: vocabFile, weightType: 'f32' });
-  const model = await Model.load(out);
+  const model = await modelWithVocabulary(vocab);
   try {
     const text = 'Patients with ataxia - telangiectasia ( A - T ) were seen .';
     const sentence = model.tokenize(text);
