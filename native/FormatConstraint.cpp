@@ -274,9 +274,14 @@ std::shared_ptr<const ner::Machine> MachineOf(const Napi::Object & spec) {
             if (ls.item[i].kind == ner::FieldKind::Lit && ls.item[i].lit.empty()) Throw(env, "ERR_INVALID_ARG", "constraint spec: empty literal");
         }
         ner::U32 text = U32Of(spec.Get("text"), "text");
-        // Word bounds for item texts: absent means any substring.
+        // Where item texts may start (bit 1) and end (bit 2); absent means any substring.
         std::vector<uint8_t> bounds;
-        if (!spec.Get("bounds").IsUndefined()) bounds = FlagsAt(spec, "bounds", text.size());
+        if (!spec.Get("textStarts").IsUndefined() || !spec.Get("textEnds").IsUndefined()) {
+            const auto starts = FlagsAt(spec, "textStarts", text.size());
+            const auto ends = FlagsAt(spec, "textEnds", text.size());
+            bounds.resize(starts.size());
+            for (size_t i = 0; i < bounds.size(); ++i) bounds[i] = (starts[i] ? ner::ListMachine::kStartBound : 0) | (ends[i] ? ner::ListMachine::kEndBound : 0);
+        }
         auto lm = std::make_shared<ner::ListMachine>(std::move(ls), std::move(text), LabelsOf(spec), SetOf(spec, "starts"), SetOf(spec, "ends"), std::move(bounds));
         m = lm;
     } else if (kind == "bio") {

@@ -36,9 +36,10 @@ class ListMachine : public Machine {
 public:
     enum { kPrefix = 0, kChoice = 1, kField = 2, kDone = 3 };
     enum { kConsumed = 1, kReject = 0, kFinish = 2 };
+    enum : uint8_t { kStartBound = 1, kEndBound = 2 };
 
-    // `bounds` (empty, or one flag per text position 0..size): where an item text may start and
-    // end. Empty: anywhere (any substring).
+    // `bounds` (empty, or flags per text position 0..size): where an item text may start
+    // (kStartBound) and end (kEndBound). Empty: anywhere (any substring).
     ListMachine(ListSpec spec, U32 text, Labels labels, OffsetSet starts, OffsetSet ends, std::vector<uint8_t> bounds = {})
         : spec_(std::move(spec)), text_(std::move(text)), labels_(std::move(labels)), starts_(std::move(starts)), ends_(std::move(ends)) {
         bool hasStr = false;
@@ -55,12 +56,15 @@ public:
                 const int32_t n = static_cast<int32_t>(text_.size());
                 startAfter_.assign(n + 1, 0);
                 for (int32_t q = n - 1; q >= 0; --q) {
-                    const bool ok = bound_[q] && !IsSpace(text_[q]) && !(!json && Forbidden(text_[q])) && extOk_[q + 1];
+                    const bool ok = (bound_[q] & kStartBound) && !IsSpace(text_[q]) && !(!json && Forbidden(text_[q])) && extOk_[q + 1];
                     startAfter_[q] = ok || startAfter_[q + 1];
                 }
             }
         }
-        for (size_t i = 0; i < spec_.item.size(); ++i) if (spec_.item[i].kind == FieldKind::Label) labelField_ = static_cast<int32_t>(i);
+        for (size_t i = 0; i < spec_.item.size(); ++i) {
+            if (spec_.item[i].kind == FieldKind::Label) labelField_ = static_cast<int32_t>(i);
+            if (spec_.item[i].kind == FieldKind::Start && starts_.v.empty()) openable_ = false;  // no offset to write
+        }
         labelAfterStr_ = false;
         for (size_t i = 0; i < spec_.item.size(); ++i) if (spec_.item[i].kind == FieldKind::Str) labelAfterStr_ = labelField_ > static_cast<int32_t>(i);
         aFirst_ = spec_.item[0].lit;
@@ -173,7 +177,8 @@ private:
     void EnterChoice(MState & s) const {
         s.ph = kChoice;
         s.off = 0;
-        const bool room = !Ordered() || startAfter_[s.after + 1];
+        // Aligned, an item is opened only where one can start (after the cursor in text order).
+        const bool room = openable_ && (!Aligned() || startAfter_[Ordered() ? s.after + 1 : 0]);
         s.alive = (s.n < spec_.cap && room ? 1 : 0) | 2;
     }
 
@@ -203,13 +208,13 @@ private:
     // -1, all of them, until an ordered item is written) count.
     bool Ordered() const { return spec_.ordered && Aligned(); }
     bool AlignedStart(int32_t sam, int32_t len, int32_t after) const {
-        for (int32_t e : endpos_[sam]) if (e - len > after && bound_[e - len] && extOk_[e]) return true;
+        for (int32_t e : endpos_[sam]) if (e - len > after && (bound_[e - len] & kStartBound) && extOk_[e]) return true;
         return false;
     }
     // Occurrences of the string (sam, len) that start and end at bounds (and after `after`).
     int32_t AlignedOccurrences(int32_t sam, int32_t len, int32_t after) const {
         int32_t k = 0;
-        for (int32_t e : endpos_[sam]) k += e - len > after && bound_[e - len] && bound_[e];
+        for (int32_t e : endpos_[sam]) k += e - len > after && (bound_[e - len] & kStartBound) && (bound_[e] & kEndBound);
         return k;
     }
     // The last position of the first such occurrence: the next item must start after it (the
@@ -217,7 +222,7 @@ private:
     int32_t FirstAlignedEnd(int32_t sam, int32_t len, int32_t after) const {
         int32_t best = -1;
         for (int32_t e : endpos_[sam])
-            if (e - len > after && bound_[e - len] && bound_[e] && (best < 0 || e < best)) best = e;
+            if (e - len > after && (bound_[e - len] & kStartBound) && (bound_[e] & kEndBound) && (best < 0 || e < best)) best = e;
         return best - 1;
     }
     // extOk[e]: from position e, some bound f >= e after a non-space character is reachable
@@ -228,7 +233,7 @@ private:
         bool good = false;  // a good end at or after the position, reachable from it
         for (int32_t e = n; e >= 0; --e) {
             if (e < n && !json && Forbidden(text[e])) good = false;  // cannot step over text[e]
-            if (e > 0 && bound[e] && !IsSpace(text[e - 1])) good = true;
+            if (e > 0 && (bound[e] & kEndBound) && !IsSpace(text[e - 1])) good = true;
             ok[e] = good;
         }
         return ok;
@@ -442,6 +447,7 @@ private:
     Sam sam_;
     std::vector<uint8_t> canEnd_;
     std::vector<uint8_t> bound_, extOk_, startAfter_;  // empty: item texts unaligned
+    bool openable_ = true;
     std::vector<std::vector<int32_t>> endpos_;
     std::vector<int32_t> limit_;
     int32_t labelField_ = -1;

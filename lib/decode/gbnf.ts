@@ -118,17 +118,23 @@ function substringRules(rules: Rules, text: string, json: boolean): string {
 }
 
 /**
- * Rules for "a substring that starts and ends at a word bound, with a non-space at each end":
- * a trie of the suffixes starting at bounds, stopping allowed at bounds (quadratic in the text).
+ * Rules for "a substring that starts at one of `starts` and ends at one of `ends`, with a
+ * non-space at each end": a trie of the suffixes from the starts, stopping allowed at the ends
+ * (quadratic in the text).
  */
-function boundedSubstringRules(rules: Rules, text: string, json: boolean, bounds: readonly number[]): string {
+function boundedSubstringRules(rules: Rules, text: string, json: boolean, starts: readonly number[], ends: readonly number[]): string {
   const cps = [...text].map((c) => c.codePointAt(0)!);
-  const isBound = new Array<boolean>(cps.length + 1).fill(false);
-  for (const b of bounds) if (b >= 0 && b <= cps.length) isBound[b] = true;
+  const flags = (at: readonly number[]) => {
+    const f = new Array<boolean>(cps.length + 1).fill(false);
+    for (const b of at) if (b >= 0 && b <= cps.length) f[b] = true;
+    return f;
+  };
+  const isStart = flags(starts);
+  const isEnd = flags(ends);
   const next: Array<Map<number, number>> = [new Map()];
   const stop: boolean[] = [false];
   for (let i = 0; i < cps.length; i++) {
-    if (!isBound[i] || isSpace(cps[i])) continue;
+    if (!isStart[i] || isSpace(cps[i])) continue;
     let v = 0;
     for (let j = i; j < cps.length && spelling(cps[j], json) !== null; j++) {
       let u = next[v].get(cps[j]);
@@ -139,7 +145,7 @@ function boundedSubstringRules(rules: Rules, text: string, json: boolean, bounds
         next[v].set(cps[j], u);
       }
       v = u;
-      if (isBound[j + 1] && !isSpace(cps[j])) stop[v] = true;
+      if (isEnd[j + 1] && !isSpace(cps[j])) stop[v] = true;
     }
   }
   // Children are made after their parents, so a reverse scan sees them first.
@@ -167,8 +173,8 @@ function listGrammar(spec: ListSpec): string {
   const textRule =
     slot('text') < 0
       ? ''
-      : spec.bounds
-        ? boundedSubstringRules(rules, spec.text, spec.jsonStrings, spec.bounds)
+      : spec.textStarts && spec.textEnds
+        ? boundedSubstringRules(rules, spec.text, spec.jsonStrings, spec.textStarts, spec.textEnds)
         : substringRules(rules, spec.text, spec.jsonStrings);
   const labelRule = slot('label') >= 0 ? rules.add('label', spec.labels.map(lit).join(' | ')) : '';
   const iStart = slot('start');

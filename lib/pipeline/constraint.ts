@@ -24,10 +24,15 @@ export interface ResolvedConstraint {
 }
 
 /** A format constraint is built per request: it depends on the (chunk of) text and the types asked. */
-export function resolveConstraint(model: Model, format: FormatName, spec: ConstraintSpec = 'format', options: { textOrder?: boolean } = {}): ResolvedConstraint {
+export function resolveConstraint(
+  model: Model,
+  format: FormatName,
+  spec: ConstraintSpec = 'format',
+  options: { textOrder?: boolean; alnumEdges?: boolean } = {},
+): ResolvedConstraint {
   if (spec === 'none') return { effective: 'none', forRequest: () => null };
   if (spec === 'format') {
-    return { effective: 'format', forRequest: (text, types) => createFormatConstraint(model, { format, text, types, textOrder: options.textOrder }) };
+    return { effective: 'format', forRequest: (text, types) => createFormatConstraint(model, { format, text, types, textOrder: options.textOrder, alnumEdges: options.alnumEdges }) };
   }
   const grammar = createGrammar(model, spec);
   return { effective: 'gbnf', forRequest: () => grammar };

@@ -38,6 +38,11 @@ export interface ExtractOptions {
    * textOrder). Default false; evaluation turns it on for datasets without nested mentions.
    */
   textOrder?: boolean;
+  /**
+   * With the format constraint: entities start and end with a letter or digit (decode/spec.ts
+   * alnumEdges). Default false; evaluation turns it on for datasets whose training mentions do.
+   */
+  alnumEdges?: boolean;
   /** Prompts decoded together in one batch (default 8). */
   batchSize?: number;
   /** Token window of one prompt plus its answer(s) (default min(model's, 2048)). */
@@ -165,7 +170,7 @@ export async function* extract(
     ctx = await model.createContext({ contextSize: perSequence * batchSize, sequences: batchSize, threads: options.threads });
     const totalCells = ctx.info.contextSize;
     if (options.adapter) await ctx.setAdapters([{ path: options.adapter }]);
-    const constraint = resolveConstraint(model, options.format, options.constraint ?? 'format', { textOrder: options.textOrder });
+    const constraint = resolveConstraint(model, options.format, options.constraint ?? 'format', { textOrder: options.textOrder, alnumEdges: options.alnumEdges });
     if (summary) summary.constraint = constraint.effective;
     if (constraint.note) {
       summary?.notes.push(constraint.note);

@@ -2,7 +2,7 @@
  * The native masks equal llama.cpp's GBNF masks for the generated grammar of the same format and
  * input, at every step of random walks (both through llama.cpp's sampler interface, over the
  * whole vocabulary). Occurrence counting is off here, and tag answers get no entity cap: the
- * generated GBNF expresses neither.
+ * generated GBNF expresses neither. Every other walk demands letter-or-digit entity edges.
  */
 import test from 'ava';
 import { constraintMask, createFormatConstraint, tokenTrie } from '../../lib/decode/index.ts';
@@ -25,7 +25,7 @@ for (const format of FORMAT_NAMES) {
         let steps = 0;
         for (let w = 0; steps < budget && w < 20; w++) {
           const types = typesFor(format, w);
-          const c = createFormatConstraint(model, { format, text, types, maxEntities: format.endsWith('_tag') ? 1000 : 3, maxDepth: 2, maxLayers: 2, countOccurrences: false });
+          const c = createFormatConstraint(model, { format, text, types, maxEntities: format.endsWith('_tag') ? 1000 : 3, maxDepth: 2, maxLayers: 2, countOccurrences: false, alnumEdges: w % 2 === 1 });
           const grammar = createGrammar(model, c.toGbnf());
           const walk = randomWalk(c, eog, rng(97 * si + w), 0.3);
           // every prefix of the walk, thinned on big vocabularies (GBNF masks cost ms there)

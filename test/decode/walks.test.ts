@@ -144,6 +144,52 @@ test('textOrder: each item starts after the previous one ends, at its first occu
   t.true(items > 10, `${items} items walked`);
 });
 
+test('alnumEdges: entities start and end with a letter or digit, in every format with texts or offsets', async (t) => {
+  const { model } = (await models).find((m) => m.name === 'qwen2')!;
+  const text = 'in T - cell leukaemia ( TCL ) . Loss of "ATM" .';
+  const accepts = (answer: string, alnumEdges: boolean, format: 'multi_term' | 'multi_span' = 'multi_term') => {
+    const c = createFormatConstraint(model, { format, text, types: ['Disease'], alnumEdges });
+    return c.allowed(model.tokenize(answer, { addSpecial: false })) !== null;
+  };
+  const term = (x: string) => `Answer: [{"text": "${x}", "type": "Disease"}]`;
+  t.true(accepts(term('T - cell leukaemia'), true));
+  t.true(accepts(term('TCL'), true));
+  for (const bad of ['- cell leukaemia (', 'leukaemia (', '( TCL )', '.', '\\"ATM\\"']) {
+    // (the last is "ATM" with its quotes, JSON-escaped)
+    t.false(accepts(term(bad), true), bad);
+  }
+  t.true(accepts(term('- cell leukaemia ('), false), 'off: any word-bounded text');
+  t.true(accepts(term('.'), false), 'off: any word-bounded text');
+  const span = (s: number, e: number) => `Answer: [{"span": [${s}, ${e}], "type": "Disease"}]`;
+  const at = (x: string) => [text.indexOf(x), text.indexOf(x) + x.length] as const;
+  t.true(accepts(span(...at('TCL')), true, 'multi_span'));
+  t.false(accepts(span(...at('( TCL')), true, 'multi_span'));
+  t.false(accepts(span(...at('TCL )')), true, 'multi_span'));
+  t.true(accepts(span(...at('( TCL )')), false, 'multi_span'));
+  // Random walks in every format the rule reaches end in answers whose entities have such edges;
+  // a text with no letter or digit leaves only the empty answer (no dead end).
+  const eog = new Set(tokenTrie(model).info().eog);
+  const edged = /^[\p{L}\p{N}](?:.*[\p{L}\p{N}\p{M}])?$/su;
+  let entities = 0;
+  for (const format of ['multi_term', 'single_code', 'multi_triple', 'multi_span', 'single_span', 'multi_brat', 'single_tag', 'multi_tag'] as const) {
+    const parser = getFormat(format);
+    for (const [si, sentence] of [...SENTENCES, '( ) ; " . "'].entries()) {
+      for (let w = 0; w < 6; w++) {
+        const types = typesFor(format, w);
+        const c = createFormatConstraint(model, { format, text: sentence, types, maxEntities: 6, alnumEdges: true, textOrder: w % 2 === 1 });
+        const answer = answerText(model, randomWalk(c, eog, rng(53 * si + w), 0.3));
+        const parsed = parser.parse(answer, sentence, types);
+        const where = `${format} sentence ${si} walk ${w}`;
+        t.deepEqual(parsed.problems, [], where);
+        for (const e of parsed.entities) for (const [s, end] of e.spans) t.regex(sentence.slice(s, end), edged, where);
+        if (si === SENTENCES.length) t.is(parsed.entities.length, 0, where);
+        entities += parsed.entities.length;
+      }
+    }
+  }
+  t.true(entities > 20, `${entities} entities walked`);
+});
+
 for (const format of ['multi_term', 'single_code', 'multi_triple'] as const) {
   test(`${format}: walked item texts sit on word bounds`, async (t) => {
     const { model } = (await models).find((m) => m.name === 'qwen2')!;
