@@ -187,7 +187,8 @@ export function buildSpec(format: FormatName, text: string, types: readonly stri
     };
     const hasText = spec.item.some((f) => typeof f !== 'string' && f.slot === 'text');
     if (hasText && options.wordBounds !== false) {
-      const words = edgeFilter(text, { starts: wordBounds(text), ends: wordBounds(text) }, options.alnumEdges === true);
+      const at = wordBounds(text);
+      const words = edgeFilter(text, { starts: at, ends: at }, options.alnumEdges === true);
       spec.textStarts = words.starts;
       spec.textEnds = words.ends;
       if (options.textOrder) spec.textOrder = true;

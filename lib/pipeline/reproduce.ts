@@ -59,10 +59,10 @@ export interface ScalePlan {
 
 /**
  * Optimizer steps per format at --scale cpu (batches of 8 examples): the four formats trained
- * together take 9,600 steps, about 0.27 s each on two cores with pieces that keep their space
- * (0.51 s with spaces apart), so the run fits the hour (docs/training.md).
+ * together take 11,600 steps, about 0.30 s each on two cores with pieces that keep their space,
+ * so the run takes the hour (59 min 19 s measured, docs/training.md).
  */
-const CPU_STEPS_PER_FORMAT = 2400;
+const CPU_STEPS_PER_FORMAT = 2900;
 
 /**
  * Vocabulary of the --scale cpu corpus model. 12,288 against 4,096: 90 % of the entity words of

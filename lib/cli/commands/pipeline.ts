@@ -194,7 +194,7 @@ Example:
 
   program
     .command('reproduce')
-    .description("The paper's protocol: sample, train, evaluate, report. --scale smoke runs the same code paths in minutes on a made tiny model; --scale cpu trains a model that learns, in about 50 minutes on 2 cores.")
+    .description("The paper's protocol: sample, train, evaluate, report. --scale smoke runs the same code paths in minutes on a made tiny model; --scale cpu trains a model that learns, in about an hour on 2 cores.")
     .option('--models <list>', 'GGUF files, made:qwen2-tiny / made:llama-tiny, or made:corpus (a vocabulary learnt from the datasets; default for cpu), else made:qwen2-tiny')
     .requiredOption('--out <dir>', 'results directory (runs/ and report/)')
     .addOption(new Option('--scale <scale>', 'paper: the full study; cpu: 4 formats x NCBI-disease, BC5CDR on a model made from the corpora; smoke: tiny samples, few steps').choices(['paper', 'cpu', 'smoke']).default('smoke'))
