@@ -211,10 +211,14 @@ private:
         for (int32_t e : endpos_[sam]) if (e - len > after && (bound_[e - len] & kStartBound) && extOk_[e]) return true;
         return false;
     }
+    // The occurrence of length len ending at e starts and ends at bounds, and after `after`.
+    bool OnBounds(int32_t e, int32_t len, int32_t after) const {
+        return e - len > after && (bound_[e - len] & kStartBound) && (bound_[e] & kEndBound);
+    }
     // Occurrences of the string (sam, len) that start and end at bounds (and after `after`).
     int32_t AlignedOccurrences(int32_t sam, int32_t len, int32_t after) const {
         int32_t k = 0;
-        for (int32_t e : endpos_[sam]) k += e - len > after && (bound_[e - len] & kStartBound) && (bound_[e] & kEndBound);
+        for (int32_t e : endpos_[sam]) k += OnBounds(e, len, after);
         return k;
     }
     // The last position of the first such occurrence: the next item must start after it (the
@@ -222,7 +226,7 @@ private:
     int32_t FirstAlignedEnd(int32_t sam, int32_t len, int32_t after) const {
         int32_t best = -1;
         for (int32_t e : endpos_[sam])
-            if (e - len > after && (bound_[e - len] & kStartBound) && (bound_[e] & kEndBound) && (best < 0 || e < best)) best = e;
+            if (OnBounds(e, len, after) && (best < 0 || e < best)) best = e;
         return best - 1;
     }
     // extOk[e]: from position e, some bound f >= e after a non-space character is reachable

@@ -128,8 +128,13 @@ export function tokenBoundaries(text: string): { starts: number[]; ends: number[
   return { starts: toks.map((t) => cp[t.start]), ends: toks.map((t) => cp[t.end]), count: toks.length };
 }
 
-const EDGE_START = /^[\p{L}\p{N}]$/u;
-const EDGE_END = /^[\p{L}\p{N}\p{M}]$/u;
+const EDGE_START = /^[\p{L}\p{N}]/u;
+const EDGE_END = /[\p{L}\p{N}\p{M}]$/u;
+
+/** Whether a mention text has the edges `alnumEdges` demands: a letter or digit first, a letter, digit or combining mark last. */
+export function alnumEdged(mention: string): boolean {
+  return EDGE_START.test(mention) && EDGE_END.test(mention);
+}
 
 /**
  * With `alnum`, only the starts before a letter or digit and the ends after one (or a combining

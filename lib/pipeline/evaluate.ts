@@ -10,6 +10,7 @@ import { sampleSplit } from '../corpus/sample.ts';
 import { configurationFormats, datasetAllows } from '../prompt/configurations.ts';
 import { buildRun, writeRun, paperTables, tableToMarkdown, table3, type RunFile, type RunPrediction } from '../report/index.ts';
 import { prf } from '../metrics/prf.ts';
+import { alnumEdged } from '../decode/spec.ts';
 import { Model } from '../native/index.ts';
 import { extract, type ExtractOptions, type ExtractSummary } from './extract.ts';
 
@@ -47,9 +48,6 @@ function hasNested(data: LoadedDataset): boolean {
   return Object.values(data.splits).some((docs) => docs.some((d) => d.entities.some((e) => e.nested)));
 }
 
-const EDGE_START = /^[\p{L}\p{N}]/u;
-const EDGE_END = /[\p{L}\p{N}\p{M}]$/u;
-
 /**
  * Whether (nearly) every training mention starts with a letter or digit and ends with one: then
  * the constraint may demand it (5,129 of NCBI-disease's 5,134, 9,360 of BC5CDR's 9,385). Gold
@@ -61,9 +59,8 @@ export function hasAlnumEdges(data: LoadedDataset, share = 0.99): boolean {
   for (const d of data.splits.train) {
     for (const e of d.entities) {
       for (const [s, end] of e.spans) {
-        const piece = d.text.slice(s, end);
         all++;
-        if (EDGE_START.test(piece) && EDGE_END.test(piece)) edged++;
+        if (alnumEdged(d.text.slice(s, end))) edged++;
       }
     }
   }
