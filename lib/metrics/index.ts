@@ -8,3 +8,4 @@ export * from './health.ts';
 export * from './span-shift.ts';
 export * from './bootstrap.ts';
 export * from './jsonl-files.ts';
+export * from './threshold.ts';

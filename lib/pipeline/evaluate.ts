@@ -10,6 +10,8 @@ import { sampleSplit } from '../corpus/sample.ts';
 import { configurationFormats, datasetAllows } from '../prompt/configurations.ts';
 import { buildRun, writeRun, paperTables, tableToMarkdown, table3, type RunFile, type RunPrediction } from '../report/index.ts';
 import { prf } from '../metrics/prf.ts';
+import { chooseThreshold, keepConfident, type ThresholdChoice } from '../metrics/threshold.ts';
+import type { GoldDocument } from '../metrics/types.ts';
 import { alnumEdged } from '../decode/spec.ts';
 import { Model } from '../native/index.ts';
 import { extract, type ExtractOptions, type ExtractSummary } from './extract.ts';
@@ -33,6 +35,13 @@ export interface EvaluationOptions {
   /** Keep raw answers in the run files (default true: corpora are public; answers help analysis). */
   keepAnswers?: boolean;
   extract?: Partial<Pick<ExtractOptions, 'constraint' | 'batchSize' | 'maxTokens' | 'contextSize' | 'threads' | 'chatTemplate' | 'signal'>>;
+  /**
+   * Also score each run with a confidence threshold chosen on the draw's dev sample
+   * (lib/metrics/threshold.ts), as a second model named `<model>+dev-threshold`.
+   */
+  devThreshold?: boolean;
+  /** Dev sample size for the threshold (default the paper's 200). */
+  devCap?: number;
   onNote?: (note: string) => void;
   onProgress?: (p: { run: number; runs: number; dataset: string; format: string; draw: number; elapsedMs: number }) => void;
 }
@@ -40,7 +49,7 @@ export interface EvaluationOptions {
 export interface EvaluatedRun {
   run: RunFile;
   file: string;
-  summary: { dataset: string; format: string; draw: number; file: string; f1: number; precision: number; recall: number; documents: number; errors: number; seconds: number; constraint: string };
+  summary: { model: string; dataset: string; format: string; draw: number; file: string; f1: number; precision: number; recall: number; documents: number; errors: number; seconds: number; constraint: string };
 }
 
 /** Whether any document of the dataset has a nested mention (then items may overlap). */
@@ -66,6 +75,9 @@ export function hasAlnumEdges(data: LoadedDataset, share = 0.99): boolean {
   }
   return all > 0 && edged >= share * all;
 }
+
+/** What `devThreshold` appends to the model name of the filtered runs. */
+export const DEV_THRESHOLD_SUFFIX = '+dev-threshold';
 
 export function modelNameOf(model: string | Model, adapter?: string): string {
   const file = typeof model === 'string' ? model : model.path;
@@ -94,11 +106,8 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       const alnumEdges = hasAlnumEdges(data);
       for (const draw of options.draws) for (const format of formats) plan.push({ data, format, draw, textOrder, alnumEdges });
     }
-    const out: EvaluatedRun[] = [];
-    for (const [i, { data, format, draw, textOrder, alnumEdges }] of plan.entries()) {
-      const runStarted = Date.now();
-      options.onProgress?.({ run: i + 1, runs: plan.length, dataset: data.spec.name, format, draw, elapsedMs: runStarted - started });
-      const gold = sampleSplit(data.splits.test, data.spec.name, 'test', draw, options.testCap);
+    // Extraction of one sample: predictions in gold order, failed documents counted.
+    const predict = async (gold: readonly GoldDocument[], format: FormatName, data: LoadedDataset, textOrder: boolean, alnumEdges: boolean) => {
       const predictions: RunPrediction[] = [];
       const summary: ExtractSummary = { constraint: 'none', notes: [] };
       let errors = 0;
@@ -130,14 +139,34 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
           answers: r.answers.map((a) => (a.text === undefined ? { problems: a.problems } : { problems: a.problems, raw: a.text })),
         });
       }
-      const run = buildRun({ model: name, configuration: options.configuration, dataset: data.spec.name, format, draw, gold, predictions });
+      return { predictions, summary, errors };
+    };
+    const out: EvaluatedRun[] = [];
+    const record = (run: RunFile, started: number, documents: number, errors: number, constraint: string) => {
       const file = writeRun(options.out, run);
       const score = prf(run.scores.text.counts);
-      out.push({
-        run,
-        file,
-        summary: { dataset: data.spec.name, format, draw, file, ...score, documents: gold.length, errors, seconds: (Date.now() - runStarted) / 1000, constraint: summary.constraint },
-      });
+      out.push({ run, file, summary: { model: run.model, dataset: run.dataset, format: run.format, draw: run.draw, file, ...score, documents, errors, seconds: (Date.now() - started) / 1000, constraint } });
+    };
+    for (const [i, { data, format, draw, textOrder, alnumEdges }] of plan.entries()) {
+      const runStarted = Date.now();
+      options.onProgress?.({ run: i + 1, runs: plan.length, dataset: data.spec.name, format, draw, elapsedMs: runStarted - started });
+      // The threshold is chosen on the draw's dev sample before the test sample is decoded.
+      let threshold: { choice: ThresholdChoice; devDocuments: number } | undefined;
+      if (options.devThreshold) {
+        const devGold = sampleSplit(data.splits.dev, data.spec.name, 'dev', draw, options.devCap ?? 200);
+        if (devGold.length === 0) note(`${data.spec.name} has no dev documents: no confidence threshold for its runs`);
+        else threshold = { choice: chooseThreshold(devGold, (await predict(devGold, format, data, textOrder, alnumEdges)).predictions), devDocuments: devGold.length };
+      }
+      const gold = sampleSplit(data.splits.test, data.spec.name, 'test', draw, options.testCap);
+      const { predictions, summary, errors } = await predict(gold, format, data, textOrder, alnumEdges);
+      const identity = { configuration: options.configuration, dataset: data.spec.name, format, draw, gold };
+      record(buildRun({ ...identity, model: name, predictions }), runStarted, gold.length, errors, summary.constraint);
+      if (threshold) {
+        const { choice, devDocuments } = threshold;
+        const run = buildRun({ ...identity, model: `${name}${DEV_THRESHOLD_SUFFIX}`, predictions: keepConfident(predictions, choice.minConfidence) });
+        run.threshold = { minConfidence: choice.minConfidence, devDocuments, dev: choice.counts, devUnfiltered: choice.unfiltered };
+        record(run, runStarted, gold.length, errors, summary.constraint);
+      }
     }
     return out;
   } finally {

@@ -31,6 +31,8 @@ export interface ScalePlan {
   testCap?: number;
   maxTokens: number;
   batchSize: number;
+  /** Also score each run with a confidence threshold chosen on the dev sample (evaluate.ts `devThreshold`). */
+  devThreshold?: boolean;
   /** Training: dev sample cap and the trainer's settings (unset: the paper's defaults). */
   train: {
     devCap?: number;
@@ -90,6 +92,8 @@ export const SCALES: Record<Scale, ScalePlan> = {
     testCap: 500,
     maxTokens: 256,
     batchSize: 16,
+    // Each run also with a confidence threshold chosen on the dev sample (docs/pipeline.md, `mfner eval`).
+    devThreshold: true,
     // lr 1e-3: at 3e-3 the same model never learnt to copy a word from the prompt (docs/training.md).
     train: { devCap: 0, stepsPerFormat: CPU_STEPS_PER_FORMAT, batchSize: 8, accumulation: 1, lr: 1e-3, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0.01, evaluate: false, contextSize: 1024 },
     defaultModels: ['made:corpus'], defaultMethod: 'full', corpusVocabSize: CPU_VOCAB, corpusTrailingSpace: true },
@@ -240,6 +244,7 @@ export async function runReproduce(options: ReproduceOptions): Promise<Reproduce
             configuration,
             draws: [draw],
             testCap: plan.testCap,
+            devThreshold: plan.devThreshold,
             out: options.out,
             root: options.root,
             extract: { maxTokens: plan.maxTokens, batchSize: plan.batchSize, threads: options.threads, signal: options.signal },

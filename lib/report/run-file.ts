@@ -7,7 +7,7 @@ import type { Span } from '../formats/entity.ts';
 import type { AnswerHealth } from '../metrics/health.ts';
 import type { ScoreSet } from '../metrics/score.ts';
 import type { ShiftHistogram } from '../metrics/span-shift.ts';
-import type { Problem } from '../metrics/types.ts';
+import type { Counts, Problem } from '../metrics/types.ts';
 
 export const RUN_SCHEMA = 'mfner-run/1';
 
@@ -62,10 +62,23 @@ export interface RunScores {
   };
 }
 
+/**
+ * A run whose predictions were filtered by a confidence threshold chosen on the draw's dev
+ * sample (lib/metrics/threshold.ts): the threshold and the dev counts it was chosen on.
+ */
+export interface RunThreshold {
+  minConfidence: number;
+  devDocuments: number;
+  /** Dev counts at the threshold and with every entity kept (text mode). */
+  dev: Counts;
+  devUnfiltered: Counts;
+}
+
 export interface RunFile extends RunIdentity {
   schema: typeof RUN_SCHEMA;
   predictions: StoredPrediction[];
   scores: RunScores;
+  threshold?: RunThreshold;
 }
 
 export function runKey(r: RunIdentity): string {

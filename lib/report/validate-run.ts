@@ -138,5 +138,12 @@ export function validateRun(value: Json, where = 'run'): RunFile {
   const shifts = obj(scores.spanShifts, `${where}.scores.spanShifts`);
   shiftHistogram(shifts.nearMisses, `${where}.scores.spanShifts.nearMisses`);
   shiftHistogram(shifts.repaired, `${where}.scores.spanShifts.repaired`);
+  if (o.threshold !== undefined) {
+    const t = obj(o.threshold, `${where}.threshold`);
+    if (typeof t.minConfidence !== 'number' || !(t.minConfidence >= 0 && t.minConfidence <= 1)) fail(`${where}.threshold.minConfidence`, 'expected a number in [0, 1]');
+    count(t.devDocuments, `${where}.threshold.devDocuments`);
+    counts(t.dev, `${where}.threshold.dev`);
+    counts(t.devUnfiltered, `${where}.threshold.devUnfiltered`);
+  }
   return value as RunFile;
 }

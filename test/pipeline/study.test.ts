@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadDataset, sampleSplit } from '../../lib/corpus/index.ts';
 import { readResults } from '../../lib/report/index.ts';
+import { prf } from '../../lib/metrics/index.ts';
 import { runEvaluation, runReproduce } from '../../lib/pipeline/index.ts';
 import { sharedFile } from '../helpers/shared.ts';
 import { THREADS, stories, tempDir } from '../native/helpers.ts';
@@ -39,6 +40,38 @@ maybe('eval writes one run per dataset, format and draw; gold counts reach the s
     t.is(r.summary.constraint, 'gbnf');
   }
   t.is(readResults(out).length, 2, 'the results directory validates');
+});
+
+maybe('eval --dev-threshold: a second run per format keeps a subset of the predictions, at a threshold no worse on the dev sample', async (t) => {
+  const out = tempDir('mfner-eval-thr-');
+  const runs = await runEvaluation({
+    model: stories.path,
+    datasets: ['NCBI-disease'],
+    configuration: 'only:multi_term',
+    draws: [1],
+    testCap: 4,
+    devThreshold: true,
+    devCap: 4,
+    out,
+    extract: { maxTokens: 48, threads: THREADS, batchSize: 4 },
+  });
+  t.deepEqual(runs.map((r) => r.run.model), ['stories260K', 'stories260K+dev-threshold']);
+  const [greedy, filtered] = runs.map((r) => r.run);
+  t.is(greedy.threshold, undefined);
+  const thr = filtered.threshold;
+  if (!thr) return t.fail('the filtered run records no threshold');
+  t.is(thr.devDocuments, 4);
+  t.true(prf(thr.dev).f1 >= prf(thr.devUnfiltered).f1);
+  t.true(thr.minConfidence >= 0 && thr.minConfidence <= 1);
+  const key = (e: { type: string; spans: unknown; text: string }) => JSON.stringify([e.type, e.spans, e.text]);
+  greedy.predictions.forEach((p, i) => {
+    const kept = new Set(p.entities.map(key));
+    t.true(filtered.predictions[i].entities.every((e) => kept.has(key(e))), `document ${i}: only the greedy run's entities`);
+  });
+  // dropping false positives only lowers fp; the gold side is the same sample
+  t.true(filtered.scores.text.counts.fp <= greedy.scores.text.counts.fp);
+  t.is(filtered.scores.text.counts.tp + filtered.scores.text.counts.fn, greedy.scores.text.counts.tp + greedy.scores.text.counts.fn);
+  t.is(readResults(out).length, 2, 'both runs validate');
 });
 
 maybe('reproduce --scale smoke: sample, train (4 LoRA steps), evaluate the adapter on 2 datasets × 2 formats × 1 draw, report', async (t) => {

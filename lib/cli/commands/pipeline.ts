@@ -141,6 +141,8 @@ Examples:
     .option('--config <name>', 'all, 7best, term_ner or only:<format>', 'all')
     .option('--draws <n>', 'draws 1..n', positiveInt('--draws'), 3)
     .option('--test-cap <n>', 'test sample size (default: 300, the paper\'s)', positiveInt('--test-cap'))
+    .option('--dev-threshold', 'also score each run keeping only entities above a confidence threshold chosen on the draw\'s dev sample (model <name>+dev-threshold)')
+    .option('--dev-cap <n>', 'dev sample size for --dev-threshold (default 200)', positiveInt('--dev-cap'))
     .requiredOption('--out <dir>', 'results directory')
     .option('--constraint <c>', constraintHelp, 'format')
     .option('--batch <n>', 'prompts decoded together', positiveInt('--batch'), 8)
@@ -154,7 +156,7 @@ Example:
   mfner eval --model qwen2.5-0.5b.gguf --adapter all-lora.gguf --datasets GENIA,NCBI-disease --config all --draws 3 --out results/`)
     .action(async (opts: {
       model: string; adapter?: string; modelName?: string; datasets: string; config: string; draws: number; testCap?: number; out: string;
-      constraint?: string; batch: number; maxTokens: number; context?: number; threads?: number; root?: string; json?: boolean;
+      devThreshold?: boolean; devCap?: number; constraint?: string; batch: number; maxTokens: number; context?: number; threads?: number; root?: string; json?: boolean;
     }) => {
       usageCheck(() => configurationFormats(opts.config), '--config');
       usageCheck(() => parseList(opts.datasets).forEach((d) => getDataset(d)), '--datasets');
@@ -170,6 +172,8 @@ Example:
           configuration: opts.config,
           draws: Array.from({ length: opts.draws }, (_, i) => i + 1),
           testCap: opts.testCap,
+          devThreshold: opts.devThreshold,
+          devCap: opts.devCap,
           out: opts.out,
           root: opts.root,
           extract: { constraint, batchSize: opts.batch, maxTokens: opts.maxTokens, contextSize: opts.context, threads: opts.threads, signal },
