@@ -20,3 +20,11 @@ export function sharedFile(...parts: string[]): { path: string; missing?: string
     ? { path: p }
     : { path: p, missing: `shared data not found at ${p} (set MFNER_SHARED to the shared/ folder)` };
 }
+
+/**
+ * Says in the test report why a file's tests are skipped: a skipped test whose title is the
+ * reason (a test with only `t.log` fails under ava, which wants an assertion).
+ */
+export function reportMissing(test: { skip: (title: string, fn: () => void) => void }, what: string, missing: string | undefined): void {
+  if (missing) test.skip(`${what}: ${missing}`, () => {});
+}

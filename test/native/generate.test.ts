@@ -1,9 +1,10 @@
 import test from 'ava';
+import { reportMissing } from '../helpers/shared.ts';
 import { Model, MfnerError, createGrammar } from '../../lib/native/index.ts';
 import { STORIES_GREEDY, THREADS, stories } from './helpers.ts';
 
 const maybe = stories.missing ? test.skip : test;
-if (stories.missing) test('stories260K tests', (t) => t.log(stories.missing));
+reportMissing(test, 'stories260K tests', stories.missing);
 
 let model: Model;
 test.before(async () => {

@@ -4,6 +4,7 @@
  * line), refusal of other arguments, and no network access.
  */
 import test from 'ava';
+import { reportMissing } from '../helpers/shared.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = path.join(root, 'lib/cli/bin.ts');
 const noNetwork = path.join(root, 'test/pipeline/no-network.mjs');
 const maybe = stories.missing ? test.skip : test.serial;
-if (stories.missing) test('stories260K CLI tests', (t) => t.log(stories.missing));
+reportMissing(test, 'stories260K CLI tests', stories.missing);
 
 const SECRET = 'ZEBRAFINCH-7731';
 

@@ -1,10 +1,11 @@
 import test from 'ava';
+import { reportMissing } from '../helpers/shared.ts';
 import { Model } from '../../lib/native/index.ts';
 import { extract, type ExtractOptions, type ExtractedDocument } from '../../lib/pipeline/index.ts';
 import { THREADS, stories } from '../native/helpers.ts';
 
 const maybe = stories.missing ? test.skip : test;
-if (stories.missing) test('stories260K extract tests', (t) => t.log(stories.missing));
+reportMissing(test, 'stories260K extract tests', stories.missing);
 
 let model: Model;
 test.before(async () => {

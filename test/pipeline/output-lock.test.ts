@@ -5,6 +5,7 @@
  * resumes.
  */
 import test, { type ExecutionContext } from 'ava';
+import { reportMissing } from '../helpers/shared.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +16,7 @@ import { THREADS, stories, tempDir } from '../native/helpers.ts';
 const root = path.resolve(import.meta.dirname, '../..');
 const lockModule = path.join(root, 'lib/pipeline/output-lock.ts');
 const maybe = stories.missing ? test.skip : test.serial;
-if (stories.missing) test('stories260K output-lock tests', (t) => t.log(stories.missing));
+reportMissing(test, 'stories260K output-lock tests', stories.missing);
 
 const SECRET = 'OKAPI-5521';
 

@@ -8,13 +8,13 @@ import { loadDataset, sampleSplit } from '../../lib/corpus/index.ts';
 import { readResults } from '../../lib/report/index.ts';
 import { prf } from '../../lib/metrics/index.ts';
 import { runEvaluation, runReproduce } from '../../lib/pipeline/index.ts';
-import { sharedFile } from '../helpers/shared.ts';
+import { sharedFile, reportMissing } from '../helpers/shared.ts';
 import { THREADS, stories, tempDir } from '../native/helpers.ts';
 
 const corpora = sharedFile('corpora', 'NCBI-disease');
 const missing = stories.missing ?? corpora.missing;
 const maybe = missing ? test.skip : test;
-if (missing) test('study tests', (t) => t.log(missing));
+reportMissing(test, 'study tests', missing);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 maybe('eval writes one run per dataset, format and draw; gold counts reach the scores', async (t) => {

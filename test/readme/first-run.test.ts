@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedFile, sharedPath } from '../helpers/shared.ts';
+import { sharedFile, sharedPath, reportMissing } from '../helpers/shared.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -79,7 +79,7 @@ test('the first-run blocks parse: commands, continuations and shown output', (t)
 
 const corpora = sharedFile('corpora', 'NCBI-disease');
 const maybe = corpora.missing ? test.skip : test;
-if (corpora.missing) test('README first run', (t) => t.log(corpora.missing));
+reportMissing(test, 'README first run', corpora.missing);
 
 maybe('the README first run works as written', (t) => {
   const steps = firstRunSteps(readme);

@@ -12,13 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileTrainingData } from '../../lib/train/data.ts';
-import { sharedFile } from '../helpers/shared.ts';
+import { sharedFile, reportMissing } from '../helpers/shared.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'lib/cli/bin.ts');
 const stories = sharedFile('models', 'stories260K.gguf');
 const maybe = stories.missing ? test.skip : test.serial;
-if (stories.missing) test('stories260K training CLI tests', (t) => t.log(stories.missing));
+reportMissing(test, 'stories260K training CLI tests', stories.missing);
 
 const SECRET = 'Zebrafinch';
 const names = ['Tom', 'Lily', 'Sam', 'Anna', 'Ben', 'Mia', 'Max', 'Sue', 'Tim', 'Kim', 'Bob', 'Jan'];
