@@ -8,9 +8,9 @@ import { getFormat, type FormatName } from '../formats/index.ts';
 import { loadDataset, type LoadedDataset } from '../corpus/registry.ts';
 import { sampleSplit } from '../corpus/sample.ts';
 import { configurationFormats, datasetAllows } from '../prompt/configurations.ts';
-import { buildRun, writeRun, paperTables, tableToMarkdown, table3, type RunFile, type RunPrediction } from '../report/index.ts';
+import { buildRun, writeRun, paperTables, tableToMarkdown, table3, type RunFile, type RunPrediction, type RunThreshold } from '../report/index.ts';
 import { prf } from '../metrics/prf.ts';
-import { chooseThreshold, keepConfident, type ThresholdChoice } from '../metrics/threshold.ts';
+import { chooseThreshold, keepConfident } from '../metrics/threshold.ts';
 import type { GoldDocument } from '../metrics/types.ts';
 import { alnumEdged } from '../decode/spec.ts';
 import { Model } from '../native/index.ts';
@@ -50,6 +50,15 @@ export interface EvaluatedRun {
   run: RunFile;
   file: string;
   summary: { model: string; dataset: string; format: string; draw: number; file: string; f1: number; precision: number; recall: number; documents: number; errors: number; seconds: number; constraint: string };
+}
+
+/** One run of the plan: a dataset, a format, a draw, and the dataset's constraint rules. */
+interface PlannedRun {
+  data: LoadedDataset;
+  format: FormatName;
+  draw: number;
+  textOrder: boolean;
+  alnumEdges: boolean;
 }
 
 /** Whether any document of the dataset has a nested mention (then items may overlap). */
@@ -98,7 +107,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   try {
     const loaded: LoadedDataset[] = [];
     for (const d of options.datasets) loaded.push(await loadDataset(d, { root: options.root }));
-    const plan: { data: LoadedDataset; format: FormatName; draw: number; textOrder: boolean; alnumEdges: boolean }[] = [];
+    const plan: PlannedRun[] = [];
     for (const data of loaded) {
       const formats = configurationFormats(options.configuration).filter((f) => datasetAllows(getFormat(f), data.hasDiscontinuous));
       // Listing 1 asks for mentions in text order; nested ones may overlap.
@@ -107,7 +116,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       for (const draw of options.draws) for (const format of formats) plan.push({ data, format, draw, textOrder, alnumEdges });
     }
     // Extraction of one sample: predictions in gold order, failed documents counted.
-    const predict = async (gold: readonly GoldDocument[], format: FormatName, data: LoadedDataset, textOrder: boolean, alnumEdges: boolean) => {
+    const predict = async (gold: readonly GoldDocument[], { data, format, textOrder, alnumEdges }: PlannedRun) => {
       const predictions: RunPrediction[] = [];
       const summary: ExtractSummary = { constraint: 'none', notes: [] };
       let errors = 0;
@@ -142,30 +151,33 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       return { predictions, summary, errors };
     };
     const out: EvaluatedRun[] = [];
-    const record = (run: RunFile, started: number, documents: number, errors: number, constraint: string) => {
+    const record = (run: RunFile, started: number, errors: number, constraint: string) => {
       const file = writeRun(options.out, run);
       const score = prf(run.scores.text.counts);
-      out.push({ run, file, summary: { model: run.model, dataset: run.dataset, format: run.format, draw: run.draw, file, ...score, documents, errors, seconds: (Date.now() - started) / 1000, constraint } });
+      out.push({ run, file, summary: { model: run.model, dataset: run.dataset, format: run.format, draw: run.draw, file, ...score, documents: run.scores.gold.documents, errors, seconds: (Date.now() - started) / 1000, constraint } });
     };
-    for (const [i, { data, format, draw, textOrder, alnumEdges }] of plan.entries()) {
+    for (const [i, planned] of plan.entries()) {
+      const { data, format, draw } = planned;
       const runStarted = Date.now();
       options.onProgress?.({ run: i + 1, runs: plan.length, dataset: data.spec.name, format, draw, elapsedMs: runStarted - started });
       // The threshold is chosen on the draw's dev sample before the test sample is decoded.
-      let threshold: { choice: ThresholdChoice; devDocuments: number } | undefined;
+      let threshold: RunThreshold | undefined;
       if (options.devThreshold) {
         const devGold = sampleSplit(data.splits.dev, data.spec.name, 'dev', draw, options.devCap ?? 200);
         if (devGold.length === 0) note(`${data.spec.name} has no dev documents: no confidence threshold for its runs`);
-        else threshold = { choice: chooseThreshold(devGold, (await predict(devGold, format, data, textOrder, alnumEdges)).predictions), devDocuments: devGold.length };
+        else {
+          const choice = chooseThreshold(devGold, (await predict(devGold, planned)).predictions);
+          threshold = { minConfidence: choice.minConfidence, devDocuments: devGold.length, dev: choice.counts, devUnfiltered: choice.unfiltered };
+        }
       }
       const gold = sampleSplit(data.splits.test, data.spec.name, 'test', draw, options.testCap);
-      const { predictions, summary, errors } = await predict(gold, format, data, textOrder, alnumEdges);
+      const { predictions, summary, errors } = await predict(gold, planned);
       const identity = { configuration: options.configuration, dataset: data.spec.name, format, draw, gold };
-      record(buildRun({ ...identity, model: name, predictions }), runStarted, gold.length, errors, summary.constraint);
+      record(buildRun({ ...identity, model: name, predictions }), runStarted, errors, summary.constraint);
       if (threshold) {
-        const { choice, devDocuments } = threshold;
-        const run = buildRun({ ...identity, model: `${name}${DEV_THRESHOLD_SUFFIX}`, predictions: keepConfident(predictions, choice.minConfidence) });
-        run.threshold = { minConfidence: choice.minConfidence, devDocuments, dev: choice.counts, devUnfiltered: choice.unfiltered };
-        record(run, runStarted, gold.length, errors, summary.constraint);
+        const run = buildRun({ ...identity, model: `${name}${DEV_THRESHOLD_SUFFIX}`, predictions: keepConfident(predictions, threshold.minConfidence) });
+        run.threshold = threshold;
+        record(run, runStarted, errors, summary.constraint);
       }
     }
     return out;
