@@ -14,16 +14,25 @@
  * it torch uses a reference BLAS ~70x slower); the python is $MFNER_PYTHON, else the first of
  * /usr/bin/python3, python3 that imports torch; without one the reference is skipped, saying so.
  *
+ * Base types (`--types`): LoRA over the GGUF types users download. The F32 made model is converted
+ * by llama.cpp's own quantizer (`quantizeModel`, as `mfner quantize`) to each file type: f16,
+ * bf16, q8_0, q4_0, q4_k_m, q5_k_m, q6_k (the *_k_m mixes as llama.cpp writes them: at width 896
+ * some matrices fall back to other types). Full fine-tuning runs on the F32 base only. The file
+ * size and peak RSS are reported per type. With the reference on, PyTorch F32 LoRA (the
+ * baseline of every ratio) and PyTorch bfloat16 LoRA (`--dtype bfloat16`) run in the same rounds.
+ *
  *   npx tsx bench/train.ts [--shapes qwen2.5-0.5b,llama-3.2-1b] [--layers 2] [--steps 3] [--threads N]
- *                          [--seq 256] [--rounds 2] [--no-reference]
+ *                          [--seq 256] [--rounds 2] [--types f32,f16,bf16,q8_0,q4_k_m] [--methods lora,full]
+ *                          [--no-reference]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Model } from '../lib/native/index.ts';
-import { FULL_FINE_TUNING_LOAD, Trainer } from '../lib/train/index.ts';
+import { loadBinding } from '../lib/native/binding.ts';
+import { trainingLoadOptions, Trainer } from '../lib/train/index.ts';
 import { ARCHITECTURES, SHAPES as MADE_SHAPES, type MadeArchitecture } from '../lib/native/make-model.ts';
 import { madeF32 } from '../test/train/helpers.ts';
 
@@ -38,6 +47,9 @@ const threads = Number(opt('threads', String(Math.min(os.availableParallelism(),
 const seq = Number(opt('seq', '256'));
 const rounds = Number(opt('rounds', '2'));
 const shapes = opt('shapes', 'qwen2.5-0.5b,llama-3.2-1b').split(',');
+const types = opt('types', 'f32').split(',');
+const methods = opt('methods', 'lora,full').split(',') as ('lora' | 'full')[];
+for (const m of methods) if (m !== 'lora' && m !== 'full') throw new Error(`--methods: lora, full (not ${m})`);
 
 /**
  * The two paper models' shapes (lib/native/make-model.ts, from the Hugging Face configs) with
@@ -62,13 +74,22 @@ const SHAPES: Record<string, ReturnType<typeof benchShape>> = {
 };
 for (const shape of shapes) if (!SHAPES[shape]) throw new Error(`--shapes: unknown shape ${shape} (known: ${Object.keys(SHAPES).join(', ')})`);
 
-interface RefRow { method: string; trainTokS: number; forwardTokS: number; msPerStep: number; peakMiB: number; trainable: number }
-interface Row { method: string; trainTokS: number; forwardTokS: number; ratio: number; peakMiB: number; trainable: number; msPerStep: number }
+interface RefRow { method: string; dtype?: string; trainTokS: number; forwardTokS: number; msPerStep: number; peakMiB: number; trainable: number }
+interface Row { method: string; trainTokS: number; forwardTokS: number; ratio: number; peakMiB: number; trainable: number; msPerStep: number; fileMiB: number }
 
-async function child(shape: string, method: 'lora' | 'full'): Promise<Row> {
-  const file = await SHAPES[shape].make(layers);
+/** The bench model in a llama.cpp file type: the F32 made model, quantized once and cached beside it. */
+async function modelFile(shape: string, type: string): Promise<string> {
+  const f32 = await SHAPES[shape].make(layers);
+  if (type === 'f32') return f32;
+  const out = f32.replace(/\.gguf$/, `-${type}.gguf`);
+  if (!existsSync(out)) await loadBinding().quantizeModel({ input: f32, output: out, type, threads });
+  return out;
+}
+
+async function child(shape: string, method: 'lora' | 'full', type: string): Promise<Row> {
+  const file = await modelFile(shape, type);
   const vocab = SHAPES[shape].vocab;
-  const model = await Model.load(file, method === 'full' ? FULL_FINE_TUNING_LOAD : {});
+  const model = await Model.load(file, trainingLoadOptions(method));
   const trainer = Trainer.create(model, { method, contextSize: seq, threads, rank: 16, alpha: 32, lr: 1e-5 });
   let state = 12345;
   const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296);
@@ -99,6 +120,7 @@ async function child(shape: string, method: 'lora' | 'full'): Promise<Row> {
     peakMiB: process.resourceUsage().maxRSS / 1024,
     trainable: trainer.info().trainableParameters,
     msPerStep: train / steps,
+    fileMiB: statSync(file).size / 2 ** 20,
   };
   trainer.dispose();
   await model.dispose();
@@ -106,7 +128,7 @@ async function child(shape: string, method: 'lora' | 'full'): Promise<Row> {
 }
 
 if (args[0] === '--child') {
-  process.stdout.write(`${JSON.stringify(await child(args[1], args[2] as 'lora' | 'full'))}\n`);
+  process.stdout.write(`${JSON.stringify(await child(args[1], args[2] as 'lora' | 'full', args[3]))}\n`);
 } else {
   const here = fileURLToPath(import.meta.url);
   const reference = path.join(path.dirname(here), 'train_reference.py');
@@ -122,31 +144,36 @@ if (args[0] === '--child') {
   };
   const { python, why } = findPython();
   if (!python) console.log(`PyTorch reference skipped: ${why}`);
-  const runMfner = (shape: string, method: string): Row => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', shape, method, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (r.status !== 0) throw new Error(`mfner ${method} child failed (${r.status})`);
+  const runMfner = (shape: string, method: string, type: string): Row => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', shape, method, type, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`mfner ${method} ${type} child failed (${r.status ?? r.signal})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Row;
   };
-  const runTorch = (shape: string, method: string): RefRow => {
-    const r = spawnSync(python!, [reference, '--method', method, '--layers', String(layers), '--steps', String(steps), '--threads', String(threads), '--seq', String(seq), '--rank', '16', '--alpha', '32', ...SHAPES[shape].reference], {
+  const runTorch = (shape: string, method: string, dtype: string): RefRow => {
+    const r = spawnSync(python!, [reference, '--method', method, '--dtype', dtype, '--layers', String(layers), '--steps', String(steps), '--threads', String(threads), '--seq', String(seq), '--rank', '16', '--alpha', '32', ...SHAPES[shape].reference], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
     });
-    if (r.status !== 0) throw new Error(`PyTorch ${method} reference failed (${r.status})`);
+    if (r.status !== 0) throw new Error(`PyTorch ${method} ${dtype} reference failed (${r.status})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as RefRow;
   };
-  const keys = shapes.flatMap((shape) => ['lora', 'full'].map((method) => ({ shape, method, key: `${shape} ${method}` })));
+  // mfner rows: LoRA over every --types base, full fine-tuning over F32; PyTorch rows: F32 for
+  // each method (the baseline of its ratios), bfloat16 LoRA beside it
+  const keys = shapes.flatMap((shape) => methods.flatMap((method) => (method === 'lora' ? types : ['f32']).map((type) => ({ shape, method, type, key: `${shape} ${method} ${type}` }))));
+  const refKeys = python ? shapes.flatMap((shape) => methods.flatMap((method) => (method === 'lora' ? ['float32', 'bfloat16'] : ['float32']).map((dtype) => ({ shape, method, dtype, key: `${shape} ${method} ${dtype}` })))) : [];
   const mf: Record<string, Row[]> = Object.fromEntries(keys.map((k) => [k.key, []]));
-  const pt: Record<string, RefRow[]> = Object.fromEntries(keys.map((k) => [k.key, []]));
+  const pt: Record<string, RefRow[]> = Object.fromEntries(refKeys.map((k) => [k.key, []]));
+  const report = (round: number, key: string, side: string, last: Row | RefRow) =>
+    console.error(`round ${round + 1}/${rounds} ${key} ${side}: ${last.trainTokS.toFixed(1)} train tok/s, peak ${last.peakMiB.toFixed(0)} MiB`);
   for (let round = 0; round < rounds; round++) {
-    for (const { shape, method, key } of keys) {
-      const order = python ? (round % 2 === 0 ? ['mfner', 'torch'] : ['torch', 'mfner']) : ['mfner'];
-      for (const side of order) {
-        if (side === 'mfner') mf[key].push(runMfner(shape, method));
-        else pt[key].push(runTorch(shape, method));
-        const last = side === 'mfner' ? mf[key].at(-1)! : pt[key].at(-1)!;
-        console.error(`round ${round + 1}/${rounds} ${key} ${side}: ${last.trainTokS.toFixed(1)} train tok/s, peak ${last.peakMiB.toFixed(0)} MiB`);
+    // alternate which side goes first, round by round (the machine drifts)
+    const sides = round % 2 === 0 ? ['mfner', 'torch'] : ['torch', 'mfner'];
+    for (const side of sides) {
+      if (side === 'mfner') {
+        for (const { shape, method, type, key } of keys) report(round, key, 'mfner', (mf[key].push(runMfner(shape, method, type)), mf[key].at(-1)!));
+      } else {
+        for (const { shape, method, dtype, key } of refKeys) report(round, key, 'PyTorch', (pt[key].push(runTorch(shape, method, dtype)), pt[key].at(-1)!));
       }
     }
   }
@@ -154,18 +181,23 @@ if (args[0] === '--child') {
   const max = (xs: number[]) => Math.max(...xs);
   console.log(`made models with ${layers} layer(s) on both sides, sequence ${seq}, ${steps} timed steps after one warm-up, ${threads} threads, ${rounds} alternating round(s), ${os.cpus()[0]?.model ?? 'cpu'}; reference: ${python ? `${python} (${why})` : 'skipped'}`);
   for (const shape of shapes) console.log(`- ${shape}: ${SHAPES[shape].label}`);
-  console.log('| shape | method | trainable params | mfner train tok/s | mfner forward-only tok/s | mfner ms/step | mfner peak RSS MiB | PyTorch train tok/s | PyTorch forward-only tok/s | PyTorch peak RSS MiB | mfner ÷ PyTorch train (per round) | memory mfner ÷ PyTorch |');
+  console.log('| shape | method | base | file MiB | trainable params | train tok/s | forward-only tok/s | ms/step | peak RSS MiB | RSS − file MiB | ÷ F32 base | ÷ PyTorch F32 (per round) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const { shape, method, key } of keys) {
+  for (const { shape, method, type, key } of keys) {
     const m = mf[key];
-    const p = pt[key];
-    const cells = [shape, method, m[0].trainable.toLocaleString('en-US'), mean(m.map((r) => r.trainTokS)).toFixed(1), mean(m.map((r) => r.forwardTokS)).toFixed(1), mean(m.map((r) => r.msPerStep)).toFixed(0), max(m.map((r) => r.peakMiB)).toFixed(0)];
-    if (p.length) {
-      const ratios = m.map((r, i) => r.trainTokS / p[i].trainTokS);
-      cells.push(mean(p.map((r) => r.trainTokS)).toFixed(1), mean(p.map((r) => r.forwardTokS)).toFixed(1), max(p.map((r) => r.peakMiB)).toFixed(0), `${(mean(m.map((r) => r.trainTokS)) / mean(p.map((r) => r.trainTokS))).toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(', ')})`, `${(max(m.map((r) => r.peakMiB)) / max(p.map((r) => r.peakMiB))).toFixed(2)}x`);
-      if (p[0].trainable !== m[0].trainable) console.log(`note: trainable parameters differ for ${key}: mfner ${m[0].trainable}, PyTorch ${p[0].trainable}`);
-    } else cells.push('–', '–', '–', '–', '–');
+    const tok = mean(m.map((r) => r.trainTokS));
+    const f32 = mf[`${shape} ${method} f32`];
+    const ref = pt[`${shape} ${method} float32`];
+    const cells = [shape, method, `mfner ${type}`, m[0].fileMiB.toFixed(0), m[0].trainable.toLocaleString('en-US'), tok.toFixed(1), mean(m.map((r) => r.forwardTokS)).toFixed(1), mean(m.map((r) => r.msPerStep)).toFixed(0), max(m.map((r) => r.peakMiB)).toFixed(0), (max(m.map((r) => r.peakMiB)) - m[0].fileMiB).toFixed(0)];
+    cells.push(f32?.length ? `${(tok / mean(f32.map((r) => r.trainTokS))).toFixed(2)}x` : '–');
+    cells.push(ref?.length ? `${(tok / mean(ref.map((r) => r.trainTokS))).toFixed(2)}x (${m.map((r, i) => (r.trainTokS / ref[i].trainTokS).toFixed(2)).join(', ')})` : '–');
     console.log(`| ${cells.join(' | ')} |`);
   }
-  if (python) console.log('goal: mfner ÷ PyTorch train tok/s ≥ 1.5x');
+  for (const { shape, method, dtype, key } of refKeys) {
+    const p = pt[key];
+    const tok = mean(p.map((r) => r.trainTokS));
+    const ref = pt[`${shape} ${method} float32`];
+    console.log(`| ${shape} | ${method} | PyTorch ${dtype} | – | ${p[0].trainable.toLocaleString('en-US')} | ${tok.toFixed(1)} | ${mean(p.map((r) => r.forwardTokS)).toFixed(1)} | ${mean(p.map((r) => r.msPerStep)).toFixed(0)} | ${max(p.map((r) => r.peakMiB)).toFixed(0)} | – | – | ${(tok / mean(ref.map((r) => r.trainTokS))).toFixed(2)}x |`);
+  }
+  if (python) console.log('goals (issue 29): F16 base ≥ 1.0x the F32 base; the best of BF16 / Q8_0 ≥ 1.5x PyTorch F32 LoRA; peak RSS ≤ file + activations + 0.5 GB');
 }

@@ -5,7 +5,8 @@ Qwen2 block (Llama: the same without Q/K/V bias, `--no-qkv-bias`): RMSNorm -> at
 projections with bias, output projection without,
 rotary embeddings in the rotate-half layout, grouped-query attention, causal) -> residual ->
 RMSNorm -> SwiGLU MLP (gate, up, down; no bias) -> residual; final RMSNorm; the output head is
-the token embedding (tied). F32 throughout, random weights (the timing does not depend on them).
+the token embedding (tied). F32 throughout (or bfloat16 with `--dtype bfloat16`), random weights
+(the timing does not depend on them).
 
 Work per step matches mfner's trainer: one sequence of `--seq` tokens, labels on the second half
 (rows seq/2 .. seq-2), logits computed only for labelled rows (mfner's llama_opt_step computes
@@ -51,8 +52,9 @@ class LoRALinear(torch.nn.Module):
         for p in base.parameters():
             p.requires_grad_(False)
         bound = 1.0 / math.sqrt(base.in_features)
-        self.lora_a = torch.nn.Parameter(torch.empty(rank, base.in_features).uniform_(-bound, bound))
-        self.lora_b = torch.nn.Parameter(torch.zeros(base.out_features, rank))
+        dtype = base.weight.dtype  # bfloat16 runs keep the adapter in the base's type
+        self.lora_a = torch.nn.Parameter(torch.empty(rank, base.in_features, dtype=dtype).uniform_(-bound, bound))
+        self.lora_b = torch.nn.Parameter(torch.zeros(base.out_features, rank, dtype=dtype))
         self.scale = alpha / rank
 
     def forward(self, x):
@@ -155,6 +157,8 @@ def main():
     p.add_argument('--rope-theta', dest='rope_theta', type=float, default=1e6)
     p.add_argument('--eps', type=float, default=1e-6)
     p.add_argument('--no-qkv-bias', dest='qkv_bias', action='store_false')
+    p.add_argument('--dtype', choices=['float32', 'bfloat16'], default='float32',
+                   help='bfloat16: weights, activations, adapter and optimizer in bfloat16 (pure bf16 training)')
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -170,6 +174,7 @@ def main():
                 param.normal_(0.0, 0.02)
             elif name.endswith('.bias'):
                 param.zero_()
+    model = model.to(getattr(torch, a.dtype))
     if a.method == 'lora':
         for param in model.parameters():
             param.requires_grad_(False)
@@ -210,6 +215,7 @@ def main():
 
     print(json.dumps({
         'method': a.method,
+        'dtype': a.dtype,
         'trainTokS': a.seq * a.steps / train,
         'forwardTokS': a.seq * a.steps / forward,
         'msPerStep': 1000 * train / a.steps,

@@ -32,6 +32,7 @@ protected:
         params.vocab_only = model_->options_.vocabOnly;
         if (!model_->options_.useMmap) params.load_mode = LLAMA_LOAD_MODE_NONE;
         params.share_tied_output = model_->options_.shareTiedOutput;
+        params.use_extra_bufts = model_->options_.repack;
         loaded_ = llama_model_load_from_file(model_->path_.c_str(), params);
         if (!loaded_) {
             throw CodedError("ERR_MODEL_LOAD", "llama.cpp could not load the model (truncated, corrupt or unsupported GGUF): " + model_->path_);
@@ -81,6 +82,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<ModelWr
     options_.vocabOnly = OptBool(opts, "vocabOnly", false);
     options_.useMmap = OptBool(opts, "useMmap", true);
     options_.shareTiedOutput = OptBool(opts, "shareTiedOutput", false);
+    options_.repack = OptBool(opts, "repack", true);
 }
 
 ModelWrap::~ModelWrap() { FreeNow(); }

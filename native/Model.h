@@ -17,6 +17,9 @@ struct ModelOptions {
     bool vocabOnly = false;
     bool useMmap = true;
     bool shareTiedOutput = false;  // patch 0010: one tensor for a tied embedding and head
+    // llama.cpp's CPU_REPACK buffers (interleaved Q4_0/Q4_K/... for faster matmuls): they serve the
+    // forward matmul only, so a model loaded for training turns them off
+    bool repack = true;
 };
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {

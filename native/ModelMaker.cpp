@@ -1,4 +1,5 @@
 #include "ModelMaker.h"
+#include "TensorTypes.h"
 
 #include <cmath>
 #include <cstdio>
@@ -10,12 +11,42 @@
 
 #include "ggml.h"
 #include "gguf.h"
+#include "llama.h"
 #include "PromiseWorker.h"
 #include "util.h"
 
 namespace mfner {
 
 namespace {
+
+// general.file_type (llama_ftype) of a file whose matrices are all `t`: llama.cpp names the
+// model's type from it; a type without a uniform ftype is "guessed" (as llama.cpp's own tools do)
+uint32_t FileType(ggml_type t) {
+    switch (t) {
+        case GGML_TYPE_F32:     return LLAMA_FTYPE_ALL_F32;
+        case GGML_TYPE_F16:     return LLAMA_FTYPE_MOSTLY_F16;
+        case GGML_TYPE_BF16:    return LLAMA_FTYPE_MOSTLY_BF16;
+        case GGML_TYPE_Q4_0:    return LLAMA_FTYPE_MOSTLY_Q4_0;
+        case GGML_TYPE_Q4_1:    return LLAMA_FTYPE_MOSTLY_Q4_1;
+        case GGML_TYPE_Q5_0:    return LLAMA_FTYPE_MOSTLY_Q5_0;
+        case GGML_TYPE_Q5_1:    return LLAMA_FTYPE_MOSTLY_Q5_1;
+        case GGML_TYPE_Q8_0:    return LLAMA_FTYPE_MOSTLY_Q8_0;
+        case GGML_TYPE_Q2_K:    return LLAMA_FTYPE_MOSTLY_Q2_K;
+        case GGML_TYPE_Q3_K:    return LLAMA_FTYPE_MOSTLY_Q3_K_S;
+        case GGML_TYPE_Q4_K:    return LLAMA_FTYPE_MOSTLY_Q4_K_S;
+        case GGML_TYPE_Q5_K:    return LLAMA_FTYPE_MOSTLY_Q5_K_S;
+        case GGML_TYPE_Q6_K:    return LLAMA_FTYPE_MOSTLY_Q6_K;
+        case GGML_TYPE_IQ2_XXS: return LLAMA_FTYPE_MOSTLY_IQ2_XXS;
+        case GGML_TYPE_IQ2_XS:  return LLAMA_FTYPE_MOSTLY_IQ2_XS;
+        case GGML_TYPE_IQ3_XXS: return LLAMA_FTYPE_MOSTLY_IQ3_XXS;
+        case GGML_TYPE_IQ1_S:   return LLAMA_FTYPE_MOSTLY_IQ1_S;
+        case GGML_TYPE_IQ4_NL:  return LLAMA_FTYPE_MOSTLY_IQ4_NL;
+        case GGML_TYPE_IQ4_XS:  return LLAMA_FTYPE_MOSTLY_IQ4_XS;
+        case GGML_TYPE_TQ1_0:   return LLAMA_FTYPE_MOSTLY_TQ1_0;
+        case GGML_TYPE_TQ2_0:   return LLAMA_FTYPE_MOSTLY_TQ2_0;
+        default:                return LLAMA_FTYPE_GUESSED;
+    }
+}
 
 struct ModelSpec {
     std::string architecture;  // qwen2 | llama
@@ -117,7 +148,7 @@ MakeResult WriteModel(const ModelSpec & spec) {
     auto key = [&](const char * suffix) { return a + "." + suffix; };
     gguf_set_val_str(out.get(), "general.architecture", a.c_str());
     gguf_set_val_str(out.get(), "general.name", spec.name.c_str());
-    const uint32_t fileType = spec.weightType == GGML_TYPE_F32 ? 0 : spec.weightType == GGML_TYPE_F16 ? 1 : 2;  // llama_ftype: ALL_F32, MOSTLY_F16, MOSTLY_Q4_0
+    const uint32_t fileType = FileType(spec.weightType);
     gguf_set_val_u32(out.get(), "general.file_type", fileType);
     gguf_set_val_u32(out.get(), "general.quantization_version", 2);
     gguf_set_val_u32(out.get(), key("context_length").c_str(), spec.nCtx);
@@ -181,22 +212,16 @@ MakeResult WriteModel(const ModelSpec & spec) {
     Normal rng(spec.seed);
     MakeResult result;
     std::vector<float> f32;
-    std::vector<ggml_fp16_t> f16;
-    std::vector<uint8_t> quantized;
+    std::vector<uint8_t> encoded;
     for (const auto & tp : plan) {
         const int64_t n = ggml_nelements(tp.tensor);
         f32.resize(static_cast<size_t>(n));
         for (int64_t i = 0; i < n; ++i) f32[i] = tp.init == Init::Normal ? rng.Next(0.02f) : tp.init == Init::Ones ? 1.0f : 0.0f;
         const void * data = f32.data();
         size_t bytes = ggml_nbytes(tp.tensor);
-        if (tp.tensor->type == GGML_TYPE_F16) {
-            f16.resize(static_cast<size_t>(n));
-            ggml_fp32_to_fp16_row(f32.data(), f16.data(), n);
-            data = f16.data();
-        } else if (tp.tensor->type == GGML_TYPE_Q4_0) {
-            quantized.resize(bytes);
-            ggml_quantize_chunk(GGML_TYPE_Q4_0, f32.data(), quantized.data(), 0, tp.tensor->ne[1], tp.tensor->ne[0], nullptr);
-            data = quantized.data();
+        if (tp.tensor->type != GGML_TYPE_F32) {
+            encoded = EncodeRows(tp.tensor->type, f32.data(), tp.tensor->ne[1], tp.tensor->ne[0]);
+            data = encoded.data();
         }
         if (std::fwrite(data, 1, bytes, f.get()) != bytes) throw CodedError("ERR_IO", "short write to " + tmp);
         static const char zeros[64] = {0};
@@ -262,12 +287,13 @@ Napi::Value MakeModel(const Napi::CallbackInfo & info) {
     s.qkvBias = OptBool(o, "qkvBias", false);
     s.tiedEmbeddings = OptBool(o, "tiedEmbeddings", true);
     const std::string weightType = OptString(o, "weightType", "f16");
-    if (weightType == "f32") s.weightType = GGML_TYPE_F32;
-    else if (weightType == "f16") s.weightType = GGML_TYPE_F16;
-    else if (weightType == "q4_0") s.weightType = GGML_TYPE_Q4_0;
-    else Throw(env, "ERR_INVALID_ARG", "weightType must be f32, f16 or q4_0");
-    // Q4_0 packs rows in blocks of 32 values.
-    if (s.weightType == GGML_TYPE_Q4_0 && (s.nEmbd % 32 != 0 || s.nFf % 32 != 0)) Throw(env, "ERR_INVALID_ARG", "q4_0 needs nEmbd and nFf to be multiples of 32");
+    s.weightType = TypeByName(weightType);
+    if (s.weightType == GGML_TYPE_COUNT) Throw(env, "ERR_INVALID_ARG", "weightType must name a ggml tensor type (f32, f16, bf16, q8_0, q4_0, q4_K, q6_K, ...)");
+    // every matrix row is nEmbd or nFf values long
+    for (uint32_t len : {s.nEmbd, s.nFf}) {
+        const std::string why = CannotEncode(s.weightType, len);
+        if (!why.empty()) Throw(env, "ERR_INVALID_ARG", "weightType " + weightType + ": " + why + " (nEmbd and nFf must be multiples of its block)");
+    }
     s.seed = static_cast<uint64_t>(OptNumber(o, "seed", 42));
     return (new MakeModelWorker(env, o, std::move(s)))->Start();
 }

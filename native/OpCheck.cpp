@@ -10,6 +10,7 @@
 
 #include "ggml-cpu.h"
 #include "ggml.h"
+#include "TensorTypes.h"
 #include "util.h"
 
 namespace mfner {
@@ -77,6 +78,11 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
     const bool transposeB = OptBool(opts, "transposeB", false);
     const int threads = static_cast<int>(OptNumber(opts, "threads", 1));
     const int repeat = static_cast<int>(OptNumber(opts, "repeat", 1));  // for timing the op alone
+    // out_prod's src0 in another type (patch 0012: a frozen F16/BF16/quantized base)
+    const std::string aTypeName = OptString(opts, "aType", "f32");
+    const ggml_type aType = TypeByName(aTypeName);
+    if (aType == GGML_TYPE_COUNT || (op == Op::MulMat && aType != GGML_TYPE_F32)) Throw(env, "ERR_INVALID_ARG", "aType must name a ggml tensor type (out_prod only)");
+    if (!CannotEncode(aType, sa[0]).empty()) Throw(env, "ERR_INVALID_ARG", CannotEncode(aType, sa[0]));
     const int64_t na = sa[0] * sa[1] * sa[2] * sa[3];
     const int64_t nb = sb[0] * sb[1] * sb[2] * sb[3];
     Napi::Float32Array a = Floats(env, info[0], na, "a");
@@ -90,7 +96,14 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
     const int64_t n_out = sa[1 - kdim] * sb[1 - kdim] * sb[2] * sb[3];
 
     Context ctx = NewContext(env, na + nb + n_out);
-    ggml_tensor * ta = Filled(ctx.get(), sa, a);
+    ggml_tensor * ta;
+    if (aType == GGML_TYPE_F32) {
+        ta = Filled(ctx.get(), sa, a);
+    } else {
+        ta = ggml_new_tensor_4d(ctx.get(), aType, sa[0], sa[1], sa[2], sa[3]);
+        const std::vector<uint8_t> bytes = EncodeRows(aType, a.Data(), na / sa[0], sa[0]);
+        std::memcpy(ta->data, bytes.data(), bytes.size());
+    }
     // transposed: stored as [k, m, ...], the op sees its transpose [m, k, ...] (strided, as in backward passes)
     ggml_tensor * tb = transposeB ? ggml_transpose(ctx.get(), Filled(ctx.get(), {sb[1], sb[0], sb[2], sb[3]}, b)) : Filled(ctx.get(), sb, b);
     ggml_tensor * out = op == Op::OutProduct ? ggml_out_prod(ctx.get(), ta, tb) : ggml_mul_mat(ctx.get(), ta, tb);
@@ -119,6 +132,35 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo & info) {
 }
 
 Napi::Value OutProduct(const Napi::CallbackInfo & info) { return Run(info, Op::OutProduct); }
+
+Napi::Value TensorTypeList(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const std::vector<ggml_type> types = ModelTensorTypes();
+    Napi::Array out = Napi::Array::New(env, types.size());
+    for (size_t i = 0; i < types.size(); ++i) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", Napi::String::New(env, ggml_type_name(types[i])));
+        o.Set("blockSize", Napi::Number::New(env, static_cast<double>(ggml_blck_size(types[i]))));
+        out.Set(static_cast<uint32_t>(i), o);
+    }
+    return out;
+}
+
+Napi::Value RoundTrip(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) Throw(env, "ERR_INVALID_ARG", "values must be a Float32Array");
+    Napi::Float32Array v = info[0].As<Napi::Float32Array>();
+    const ggml_type type = TypeByName(ArgString(info, 1, "type"));
+    if (type == GGML_TYPE_COUNT) Throw(env, "ERR_INVALID_ARG", "type must name a ggml tensor type");
+    const int64_t rowLength = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : 0;
+    const int64_t n = static_cast<int64_t>(v.ElementLength());
+    if (rowLength < 1 || n % rowLength != 0) Throw(env, "ERR_INVALID_ARG", "rowLength must divide the number of values");
+    if (!CannotEncode(type, rowLength).empty()) Throw(env, "ERR_INVALID_ARG", CannotEncode(type, rowLength));
+    const std::vector<uint8_t> bytes = EncodeRows(type, v.Data(), n / rowLength, rowLength);
+    Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n));
+    DecodeRows(type, bytes.data(), out.Data(), n);
+    return out;
+}
 Napi::Value MulMat(const Napi::CallbackInfo & info) { return Run(info, Op::MulMat); }
 
 }  // namespace mfner

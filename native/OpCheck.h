@@ -11,6 +11,14 @@ namespace mfner {
 // that many times (a bench times repeat 1 against repeat n to leave out the copies in and out).
 Napi::Value OutProduct(const Napi::CallbackInfo & info);
 
+// outProduct's { aType }: a is stored in that ggml type (F16, BF16, any quantized type) before
+// the op, as a frozen base's weight is. roundTrip(values, type, rowLength) -> Float32Array: the
+// values stored in `type` in rows of rowLength and read back, i.e. what such a kernel computes with.
+Napi::Value RoundTrip(const Napi::CallbackInfo & info);
+
+// tensorTypes() -> [{ name, blockSize }]: every ggml type a model's tensor can hold.
+Napi::Value TensorTypeList(const Napi::CallbackInfo & info);
+
 // mulMat(a, aShape, b, bShape, { threads, repeat }) -> Float32Array: ggml_mul_mat(a, b).
 Napi::Value MulMat(const Napi::CallbackInfo & info);
 

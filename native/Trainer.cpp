@@ -20,6 +20,7 @@
 #include "gguf.h"
 #include "Model.h"
 #include "PromiseWorker.h"
+#include "TensorTypes.h"
 #include "util.h"
 
 namespace mfner {
@@ -44,18 +45,46 @@ std::string BlockModule(const std::string & name) {
     return name.substr(dot + 1, name.size() - suffix.size() - dot - 1);
 }
 
+// A tensor's values as F32, whatever its type (a frozen F16, BF16 or quantized base included).
 std::vector<float> ReadF32(ggml_tensor * t) {
     std::vector<float> out(static_cast<size_t>(ggml_nelements(t)));
     if (t->type == GGML_TYPE_F32) {
         ggml_backend_tensor_get(t, out.data(), 0, out.size() * sizeof(float));
-    } else if (t->type == GGML_TYPE_F16) {
-        std::vector<ggml_fp16_t> h(out.size());
-        ggml_backend_tensor_get(t, h.data(), 0, h.size() * sizeof(ggml_fp16_t));
-        ggml_fp16_to_fp32_row(h.data(), out.data(), static_cast<int64_t>(h.size()));
-    } else {
-        throw CodedError("ERR_UNSUPPORTED", std::string("tensor type ") + ggml_type_name(t->type) + " cannot be read as F32");
+        return out;
     }
+    std::vector<uint8_t> raw(ggml_nbytes(t));
+    ggml_backend_tensor_get(t, raw.data(), 0, raw.size());
+    DecodeRows(t->type, raw.data(), out.data(), ggml_nelements(t));
     return out;
+}
+
+// LoRA's backward pass through a frozen weight W is out_prod(W, dy^T) with W in its own type and
+// buffer. Where no device can run that op, ggml's scheduler would abort the process in the first
+// step; this asks the same question the scheduler asks, for every matrix the gradient crosses,
+// and refuses such a model with the tensor's name and type.
+void RequireBackwardKernels(const llama_model * m) {
+    const bool untiedHead = llama_model_weight_by_name(const_cast<llama_model *>(m), "output.weight") != nullptr;
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    const int32_t nw = llama_model_n_weights(m);
+    for (int32_t i = 0; i < nw; ++i) {
+        ggml_tensor * w = llama_model_weight(m, i);
+        const std::string name = ggml_get_name(w);
+        // an untied embedding is only gathered (get_rows), never multiplied
+        if (ggml_n_dims(w) < 2 || (untiedHead && name == "token_embd.weight")) continue;
+        ggml_init_params ip = {4 * ggml_tensor_overhead(), nullptr, /*no_alloc =*/true};
+        GgmlPtr ctx(ggml_init(ip));
+        ggml_tensor * dy = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, w->ne[1], 1);
+        ggml_tensor * op = ggml_out_prod(ctx.get(), w, ggml_transpose(ctx.get(), dy));
+        ggml_backend_buffer_type_t buft = w->buffer ? ggml_backend_buffer_get_type(w->buffer) : nullptr;
+        ggml_backend_dev_t dev = buft ? ggml_backend_buft_get_device(buft) : cpu;
+        bool ok = dev && ggml_backend_dev_supports_op(dev, op);
+        if (!ok && cpu && dev != cpu && buft && ggml_backend_dev_supports_buft(cpu, buft)) ok = ggml_backend_dev_supports_op(cpu, op);
+        if (ok) continue;
+        const std::string where = buft ? ggml_backend_buft_name(buft) : "no buffer";
+        std::string msg = "cannot train over tensor " + name + ": type " + ggml_type_name(w->type) + " in buffer " + where + " has no backward (out_prod) kernel";
+        if (where.find("REPACK") != std::string::npos) msg += "; load the model with repack: false (Model.load for training does)";
+        throw CodedError("ERR_UNSUPPORTED", msg);
+    }
 }
 
 std::string TempPath(const char * tag) {
@@ -240,6 +269,12 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
     opt_.eps = static_cast<float>(OptNumber(opts, "eps", 1e-8));
     opt_.weightDecay = static_cast<float>(OptNumber(opts, "weightDecay", 0));
     if (!(opt_.lr > 0) || opt_.weightDecay < 0 || opt_.weightDecay * opt_.lr > 1) Throw(env, "ERR_INVALID_ARG", "lr must be > 0 and weightDecay >= 0");
+
+    try {
+        RequireBackwardKernels(lmodel_);
+    } catch (const CodedError & e) {
+        Throw(env, e.code(), e.what());
+    }
 
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = contextSize_;
@@ -596,7 +631,7 @@ void TrainerWrap::WriteModel(const std::string & path) const {
     if (!src) throw CodedError("ERR_MODEL_LOAD", "could not read the source model's metadata: " + modelPath_);
     GgufPtr dst(gguf_init_empty());
     gguf_set_kv(dst.get(), src.get());
-    std::vector<std::vector<float>> merged;  // keeps merged host data alive until written
+    std::vector<std::vector<uint8_t>> merged;  // keeps merged host data alive until written
     const int64_t nt = gguf_get_n_tensors(src.get());
     merged.reserve(static_cast<size_t>(nt));
     ggml_init_params ip = {static_cast<size_t>(nt + 1) * ggml_tensor_overhead(), nullptr, true};
@@ -619,8 +654,12 @@ void TrainerWrap::WriteModel(const std::string & path) const {
                     for (int64_t j = 0; j < nIn; ++j) wrow[j] += bk * arow[j];
                 }
             }
-            merged.push_back(std::move(W));
-            ggml_tensor * t = ggml_new_tensor_2d(meta.get(), GGML_TYPE_F32, nIn, nOut);
+            // F32, F16 and BF16 bases keep their type; a quantized base's merged matrices are F16:
+            // re-quantizing would round away much of a small low-rank update (mfner quantize
+            // makes a smaller file from the merged model, as a decision the user takes)
+            const ggml_type outType = w->type == GGML_TYPE_F32 || w->type == GGML_TYPE_BF16 ? w->type : GGML_TYPE_F16;
+            merged.push_back(EncodeRows(outType, W.data(), nOut, nIn));
+            ggml_tensor * t = ggml_new_tensor_2d(meta.get(), outType, nIn, nOut);
             ggml_set_name(t, name);
             t->data = merged.back().data();
             gguf_add_tensor(dst.get(), t);

@@ -12,6 +12,7 @@
 #include "Grammar.h"
 #include "Model.h"
 #include "OpCheck.h"
+#include "Quantize.h"
 #include "ModelMaker.h"
 #include "Trainer.h"
 #include "TokenTrie.h"
@@ -74,8 +75,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     TokenTrieWrap::Init(env, exports);
     FormatConstraintWrap::Init(env, exports);
     exports.Set("makeModel", Napi::Function::New(env, MakeModel, "makeModel"));
+    exports.Set("quantizeModel", Napi::Function::New(env, QuantizeModel, "quantizeModel"));
     exports.Set("outProduct", Napi::Function::New(env, OutProduct, "outProduct"));  // test hooks (OpCheck.h)
     exports.Set("mulMat", Napi::Function::New(env, MulMat, "mulMat"));
+    exports.Set("roundTrip", Napi::Function::New(env, RoundTrip, "roundTrip"));
+    exports.Set("tensorTypes", Napi::Function::New(env, TensorTypeList, "tensorTypes"));
     exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
     exports.Set("setLogLevel", Napi::Function::New(env, SetLogLevel, "setLogLevel"));

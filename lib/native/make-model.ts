@@ -46,7 +46,12 @@ export interface MakeModelOptions {
   /** general.name (default mfner-random-<arch>-<shape>). */
   name?: string;
   seed?: number;
-  weightType?: 'f16' | 'f32' | 'q4_0';
+  /**
+   * The matrices' ggml type (default f16; norms and biases stay f32): f32, f16, bf16, q8_0,
+   * q4_0, q4_K, q5_K, q6_K or any other type llama.cpp loads. Quantized types need nEmbd and nFf
+   * to be multiples of their block (32, or 256 for the K-quants).
+   */
+  weightType?: string;
 }
 
 export function vocabularyPath(architecture: MadeArchitecture): string {

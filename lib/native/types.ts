@@ -13,6 +13,12 @@ export interface NativeModelOptions {
    * fine-tuning needs it: one tensor, one gradient. Costs the head's GPU copy (patch 0010).
    */
   shareTiedOutput?: boolean;
+  /**
+   * Let llama.cpp repack weights into its CPU_REPACK buffers (interleaved Q4_0, Q4_K, IQ4_NL...
+   * for faster forward matmuls; default true). Those buffers serve only the forward matmul and
+   * cannot be read back, so loads for training turn it off (`LORA_TRAINING_LOAD`).
+   */
+  repack?: boolean;
 }
 
 /** One weight tensor as loaded; `buffer` names where it lives (CPU, CUDA0, CUDA_Host, CPU_REPACK). */
@@ -158,7 +164,8 @@ export interface NativeMakeModelSpec {
   rmsEps?: number;
   qkvBias?: boolean;
   tiedEmbeddings?: boolean;
-  weightType?: 'f16' | 'f32' | 'q4_0';
+  /** A ggml tensor type by name (f32, f16, bf16, q8_0, q4_0, q4_K, q6_K, iq4_nl...) for the matrices. */
+  weightType?: string;
   seed?: number;
 }
 
@@ -172,9 +179,15 @@ export interface NativeBinding {
   constraintMask(model: NativeModel, constraint: NativeConstraint, tokens: Int32Array): Int32Array | null;
   /** Microseconds of one full-vocabulary apply before each token of `tokens`. */
   constraintBench(model: NativeModel, constraint: NativeConstraint, tokens: Int32Array): Float64Array;
+  /** llama.cpp's quantizer: `type` is a file type by llama-quantize's name (q8_0, q4_k_m, f16, f32...). */
+  quantizeModel(spec: { input: string; output: string; type: string; threads?: number; pure?: boolean }): Promise<{ type: string; inputBytes: number; outputBytes: number }>;
   makeModel(spec: NativeMakeModelSpec): Promise<{ path: string; parameterCount: number; tensorCount: number; dataBytes: number }>;
   /** Test hook: ggml_out_prod(a, b) on the CPU backend (b transposed first with transposeB); shapes are ggml's [ne0, ne1, ne2, ne3]. */
-  outProduct(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { transposeB?: boolean; threads?: number; repeat?: number }): Float32Array;
+  outProduct(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { transposeB?: boolean; threads?: number; repeat?: number; aType?: string }): Float32Array;
+  /** Test hook: `values` stored as ggml `type` in rows of `rowLength` and read back as F32. */
+  roundTrip(values: Float32Array, type: string, rowLength: number): Float32Array;
+  /** Every ggml type a model tensor can hold, with its block size (values per block). */
+  tensorTypes(): { name: string; blockSize: number }[];
   /** Test hook: ggml_mul_mat(a, b) on the CPU backend ([k,n] x [k,m] -> [n,m]); `repeat` reruns the op for timing. */
   mulMat(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { threads?: number; repeat?: number }): Float32Array;
   /** Test hook: ggml_cross_entropy_loss on the CPU backend, -sum(labels * log_softmax(logits)) / rows (rows of shape[0] classes). */

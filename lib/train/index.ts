@@ -1,4 +1,4 @@
-export { Trainer, FULL_FINE_TUNING_LOAD, type TrainerOptions, type TrainOptions, type TrainProgress, type TrainResult } from './trainer.ts';
+export { Trainer, FULL_FINE_TUNING_LOAD, LORA_TRAINING_LOAD, trainingLoadOptions, type TrainerOptions, type TrainOptions, type TrainProgress, type TrainResult } from './trainer.ts';
 export { tokenizeExample, assistantSpans, packExamples, type TrainExample, type TrainChatMessage, type TokenizedExample, type MicroBatch } from './examples.ts';
 export { learningRate, type Schedule, type ScheduleKind } from './schedule.ts';
 export { hasTrainer, type NativeTrainerOptions } from './native.ts';

@@ -20,7 +20,7 @@ import { Model } from '../native/model.ts';
 import { runEvaluation, type EvaluatedRun } from '../pipeline/evaluate.ts';
 import { devEvaluator, type DevGenerationOptions, type DevScore } from './evaluate.ts';
 import type { TrainingData } from './data.ts';
-import { FULL_FINE_TUNING_LOAD, Trainer, type TrainProgress, type TrainResult } from './trainer.ts';
+import { trainingLoadOptions, Trainer, type TrainProgress, type TrainResult } from './trainer.ts';
 import type { ScheduleKind } from './schedule.ts';
 
 /** The paper's fine-tuning setup (AdamW, constant lr 1e-5, batch 2 × accumulation 8, 4 epochs, dev F1 every ¼ epoch). */
@@ -147,7 +147,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunSummary> 
   }
   writeFileSync(configFile, `${JSON.stringify(settings, null, 2)}\n`);
 
-  const model = await Model.load(o.model, o.method === 'full' ? FULL_FINE_TUNING_LOAD : {});
+  const model = await Model.load(o.model, trainingLoadOptions(o.method));
   let trainer: Trainer | undefined;
   try {
     trainer = Trainer.create(model, {

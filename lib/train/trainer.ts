@@ -140,7 +140,20 @@ function shuffled(n: number, seed: number): number[] {
  * mapping), and a tied output head as the embedding tensor itself rather than a second copy on the
  * GPU (patch 0010), so the two get one gradient.
  */
-export const FULL_FINE_TUNING_LOAD: Readonly<LoadModelOptions> = Object.freeze({ useMmap: false, shareTiedOutput: true });
+export const FULL_FINE_TUNING_LOAD: Readonly<LoadModelOptions> = Object.freeze({ useMmap: false, shareTiedOutput: true, repack: false });
+
+/**
+ * How to load a model for LoRA: any weight type, without llama.cpp's CPU_REPACK buffers (they
+ * serve the forward matmul only; the backward pass through a frozen Q4_0 or Q4_K weight needs
+ * the weight in its plain layout). A repacked model is refused by `Trainer.create` with
+ * ERR_UNSUPPORTED, never a crash.
+ */
+export const LORA_TRAINING_LOAD: Readonly<LoadModelOptions> = Object.freeze({ repack: false });
+
+/** The load options a training method needs. */
+export function trainingLoadOptions(method: 'lora' | 'full'): Readonly<LoadModelOptions> {
+  return method === 'full' ? FULL_FINE_TUNING_LOAD : LORA_TRAINING_LOAD;
+}
 
 export class Trainer {
   private constructor(

@@ -5,6 +5,8 @@
  *   edge of the tiling (rows and columns not multiples of the register tile or the cache tile, k
  *   across several slices), the layouts training uses (plain and transposed src1 for out_prod),
  *   head broadcasting (grouped-query attention) and several threads;
+ * - 0012: out_prod with an F16, BF16 or quantized src0 (LoRA's backward through a frozen base),
+ *   against the reference on the values the type stores, over the column panel's edges;
  * - 0009: the vectorised log-softmax inside ggml_cross_entropy_loss, over row lengths around the
  *   vector width and logits far from zero.
  */
@@ -108,12 +110,62 @@ test('out_prod property: random shapes and thread counts agree with the referenc
   t.pass();
 });
 
+/**
+ * Patch 0012: out_prod with src0 in another type (a frozen F16/BF16/quantized base) against the
+ * float64 reference on the values the type stores (roundTrip: written in the type, read back).
+ */
+function checkTyped(type: string, sa: Shape, sb: Shape, transposeB: boolean, threads: number, seed: number) {
+  const binding = loadBinding();
+  const a = filled(sa.reduce((p, v) => p * v, 1), seed);
+  const b = filled(sb.reduce((p, v) => p * v, 1), seed + 1);
+  const stored = binding.roundTrip(a, type, sa[0]);
+  return compare(binding.outProduct(a, sa, b, sb, { transposeB, threads, aType: type }), reference(stored, sa, b, sb, transposeB), sa[1]);
+}
+
+test('out_prod over F16, BF16 and quantized src0 (patch 0012) equals the reference on the stored values at the panel edges', (t) => {
+  // columns: one vector, a 64/128-wide panel and its ragged edge, K-quant blocks of 256; rows
+  // (dst) around the 128-row block; k across 256-wide slices; both src1 layouts
+  const perBlock: Record<string, [Shape, Shape][]> = {
+    1: [[[1, 3, 1, 1], [2, 3, 1, 1]], [[17, 9, 1, 1], [5, 9, 1, 1]], [[200, 300, 1, 1], [131, 300, 1, 1]], [[896, 40, 1, 1], [7, 40, 1, 1]]],
+    32: [[[32, 5, 1, 1], [3, 5, 1, 1]], [[96, 257, 1, 1], [129, 257, 1, 1]], [[160, 40, 1, 1], [9, 40, 1, 1]], [[896, 33, 1, 1], [6, 33, 1, 1]]],
+    256: [[[256, 7, 1, 1], [3, 7, 1, 1]], [[768, 260, 1, 1], [130, 260, 1, 1]]],
+  };
+  const types: [string, number][] = [['f16', 1], ['bf16', 1], ['q8_0', 32], ['q4_0', 32], ['q5_1', 32], ['iq4_nl', 32], ['q4_K', 256], ['q6_K', 256], ['q2_K', 256], ['iq2_xxs', 256]];
+  for (const [type, block] of types) {
+    for (const [sa, sb] of perBlock[block]) {
+      for (const transposeB of [false, true]) {
+        for (const threads of [1, 3]) {
+          t.is(checkTyped(type, sa, sb, transposeB, threads, sa[0] + sb[0] * 7), null, `${type} a ${sa} b ${sb} transposeB ${transposeB} threads ${threads}`);
+        }
+      }
+    }
+  }
+});
+
+test('out_prod over typed src0 property: random shapes, types and thread counts agree with the reference', (t) => {
+  fc.assert(
+    fc.property(
+      fc.record({ type: fc.constantFrom('f16', 'bf16', 'q8_0', 'q4_0', 'q4_K'), blocks: fc.integer({ min: 1, max: 5 }), m: fc.integer({ min: 1, max: 140 }), k: fc.integer({ min: 1, max: 300 }), transposeB: fc.boolean(), threads: fc.integer({ min: 1, max: 4 }), seed: fc.nat() }),
+      ({ type, blocks, m, k, transposeB, threads, seed }) => {
+        const n = blocks * (type === 'q4_K' ? 256 : type.startsWith('q') ? 32 : 23);
+        return checkTyped(type, [n, k, 1, 1], [m, k, 1, 1], transposeB, threads, seed) === null;
+      },
+    ),
+    { seed: 13, numRuns: 40 },
+  );
+  t.pass();
+});
+
 test('the op hooks reject shapes ggml cannot multiply, with a clear error', (t) => {
   const binding = loadBinding();
   t.throws(() => binding.crossEntropy(new Float32Array(6), new Float32Array(5), [3, 2]), { code: 'ERR_INVALID_ARG' });
   t.throws(() => binding.mulMat(new Float32Array(6), [3, 2], new Float32Array(8), [4, 2]), { code: 'ERR_INVALID_ARG' });
   t.throws(() => binding.outProduct(new Float32Array(6), [2, 3], new Float32Array(8), [2, 4]), { code: 'ERR_INVALID_ARG' });
   t.throws(() => binding.outProduct(new Float32Array(5), [2, 3], new Float32Array(6), [2, 3]), { code: 'ERR_INVALID_ARG' });
+  // a row that is not a whole number of the type's blocks, and a type ggml does not have
+  t.throws(() => binding.outProduct(new Float32Array(40), [20, 2], new Float32Array(6), [3, 2], { aType: 'q8_0' }), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => binding.outProduct(new Float32Array(6), [3, 2], new Float32Array(6), [3, 2], { aType: 'q9_9' }), { code: 'ERR_INVALID_ARG' });
+  t.throws(() => binding.roundTrip(new Float32Array(6), 'q4_K', 6), { code: 'ERR_INVALID_ARG' });
 });
 
 /** mul_mat: a [k, n, a2, a3] broadcast over b's heads, b [k, m, b2, b3]. */

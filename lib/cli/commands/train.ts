@@ -14,7 +14,7 @@ import { MfnerError } from '../../native/errors.ts';
 import { formatDuration } from '../../pipeline/progress.ts';
 import { datasetTrainingData, fileTrainingData, readExampleFile, type TrainingData } from '../../train/data.ts';
 import { runTraining, PAPER_DEFAULTS, type TrainRunSummary } from '../../train/run.ts';
-import { Trainer } from '../../train/trainer.ts';
+import { LORA_TRAINING_LOAD, Trainer } from '../../train/trainer.ts';
 import { tokenizeExample, type TrainExample } from '../../train/examples.ts';
 import { FALLBACK_CHAT_TEMPLATE } from '../../pipeline/extract.ts';
 import type { ScheduleKind } from '../../train/schedule.ts';
@@ -219,7 +219,7 @@ Examples:
         fail(EXIT.usage, typeof code === 'string' ? code : 'ERR_INVALID_ARG', (err as Error).message);
       }
       if (examples.length === 0) fail(EXIT.usage, 'ERR_INVALID_ARG', `${opts.in} holds no examples`);
-      const model = await Model.load(opts.model);
+      const model = await Model.load(opts.model, LORA_TRAINING_LOAD);
       let trainer: Trainer | undefined;
       try {
         const chatTemplate = model.metadata.chatTemplate ? undefined : (readTemplate(opts.chatTemplate) ?? FALLBACK_CHAT_TEMPLATE);
