@@ -33,6 +33,7 @@ protected:
         if (!model_->options_.useMmap) params.load_mode = LLAMA_LOAD_MODE_NONE;
         params.share_tied_output = model_->options_.shareTiedOutput;
         params.use_extra_bufts = model_->options_.repack;
+        params.upcast_f32 = model_->options_.upcastF32;
         loaded_ = llama_model_load_from_file(model_->path_.c_str(), params);
         if (!loaded_) {
             throw CodedError("ERR_MODEL_LOAD", "llama.cpp could not load the model (truncated, corrupt or unsupported GGUF): " + model_->path_);
@@ -83,6 +84,8 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<ModelWr
     options_.useMmap = OptBool(opts, "useMmap", true);
     options_.shareTiedOutput = OptBool(opts, "shareTiedOutput", false);
     options_.repack = OptBool(opts, "repack", true);
+    options_.upcastF32 = OptBool(opts, "upcastF32", false);
+    if (options_.upcastF32 && options_.useMmap) Throw(info.Env(), "ERR_INVALID_ARG", "upcastF32 needs useMmap: false (the F32 copy is made while reading)");
 }
 
 ModelWrap::~ModelWrap() { FreeNow(); }

@@ -20,6 +20,7 @@ struct ModelOptions {
     // llama.cpp's CPU_REPACK buffers (interleaved Q4_0/Q4_K/... for faster matmuls): they serve the
     // forward matmul only, so a model loaded for training turns them off
     bool repack = true;
+    bool upcastF32 = false;  // patch 0013: F16/BF16 weights loaded as F32 (full fine-tuning)
 };
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {

@@ -4,10 +4,12 @@
 #include "OpCheck.h"
 
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
 
+#include "ggml-backend.h"
 #include "ggml-cpu.h"
 #include "ggml.h"
 #include "TensorTypes.h"
@@ -78,10 +80,10 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
     const bool transposeB = OptBool(opts, "transposeB", false);
     const int threads = static_cast<int>(OptNumber(opts, "threads", 1));
     const int repeat = static_cast<int>(OptNumber(opts, "repeat", 1));  // for timing the op alone
-    // out_prod's src0 in another type (patch 0012: a frozen F16/BF16/quantized base)
+    // src0 in another type (a frozen F16/BF16/quantized base's weight: out_prod is patch 0012's)
     const std::string aTypeName = OptString(opts, "aType", "f32");
     const ggml_type aType = TypeByName(aTypeName);
-    if (aType == GGML_TYPE_COUNT || (op == Op::MulMat && aType != GGML_TYPE_F32)) Throw(env, "ERR_INVALID_ARG", "aType must name a ggml tensor type (out_prod only)");
+    if (aType == GGML_TYPE_COUNT) Throw(env, "ERR_INVALID_ARG", "aType must name a ggml tensor type");
     if (!CannotEncode(aType, sa[0]).empty()) Throw(env, "ERR_INVALID_ARG", CannotEncode(aType, sa[0]));
     const int64_t na = sa[0] * sa[1] * sa[2] * sa[3];
     const int64_t nb = sb[0] * sb[1] * sb[2] * sb[3];
@@ -106,6 +108,19 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
     }
     // transposed: stored as [k, m, ...], the op sees its transpose [m, k, ...] (strided, as in backward passes)
     ggml_tensor * tb = transposeB ? ggml_transpose(ctx.get(), Filled(ctx.get(), {sb[1], sb[0], sb[2], sb[3]}, b)) : Filled(ctx.get(), sb, b);
+    // a typed a is a model weight, as in a loaded model: a host buffer marked WEIGHTS (patch 0014
+    // converts only weights, never a KV cache view)
+    std::unique_ptr<void, decltype(&std::free)> aligned(nullptr, &std::free);
+    std::unique_ptr<ggml_backend_buffer, decltype(&ggml_backend_buffer_free)> weights(nullptr, &ggml_backend_buffer_free);
+    if (aType != GGML_TYPE_F32) {
+        const size_t bytes = ggml_nbytes(ta);
+        aligned.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+        std::memcpy(aligned.get(), ta->data, bytes);
+        ta->data = aligned.get();
+        weights.reset(ggml_backend_cpu_buffer_from_ptr(ta->data, bytes));
+        ggml_backend_buffer_set_usage(weights.get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+        ta->buffer = weights.get();
+    }
     ggml_tensor * out = op == Op::OutProduct ? ggml_out_prod(ctx.get(), ta, tb) : ggml_mul_mat(ctx.get(), ta, tb);
     Compute(env, ctx.get(), out, threads, repeat);
     Napi::Float32Array result = Napi::Float32Array::New(env, n_out);

@@ -19,7 +19,7 @@ Napi::Value RoundTrip(const Napi::CallbackInfo & info);
 // tensorTypes() -> [{ name, blockSize }]: every ggml type a model's tensor can hold.
 Napi::Value TensorTypeList(const Napi::CallbackInfo & info);
 
-// mulMat(a, aShape, b, bShape, { threads, repeat }) -> Float32Array: ggml_mul_mat(a, b).
+// mulMat(a, aShape, b, bShape, { threads, repeat, aType }) -> Float32Array: ggml_mul_mat(a, b), a stored as aType.
 Napi::Value MulMat(const Napi::CallbackInfo & info);
 
 // crossEntropy(logits, labels, shape, { threads }) -> number: ggml_cross_entropy_loss, i.e.

@@ -403,7 +403,8 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
                 ggml_tensor * w = llama_model_weight(lmodel_, i);
                 std::string name = ggml_get_name(w);
                 if (w->type != GGML_TYPE_F32) {
-                    throw CodedError("ERR_UNSUPPORTED", "full fine-tuning needs an F32 model; tensor " + name + " is " + ggml_type_name(w->type));
+                    throw CodedError("ERR_UNSUPPORTED", "full fine-tuning trains F32 weights; tensor " + name + " is " + ggml_type_name(w->type) +
+                        " (F16/BF16 models are upcast when loaded with FULL_FINE_TUNING_LOAD; a quantized model trains with LoRA, or fully after mfner quantize --type f32)");
                 }
                 if (constant(name)) continue;
                 if (!trainEmbeddings && name == "token_embd.weight") continue;

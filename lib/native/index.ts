@@ -6,3 +6,4 @@ export { MfnerError } from './errors.ts';
 export { loadBinding, BUILD_HINT } from './binding.ts';
 export { cpuCount, defaultThreads, resolveThreads, type ResolveThreadsOptions } from './threads.ts';
 export type { FinishReason, NativeConstraint, NativeGrammar } from './types.ts';
+export { quantizeModel, QUANTIZE_TYPES, type QuantizeOptions } from './quantize.ts';

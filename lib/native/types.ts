@@ -19,6 +19,12 @@ export interface NativeModelOptions {
    * cannot be read back, so loads for training turn it off (`LORA_TRAINING_LOAD`).
    */
   repack?: boolean;
+  /**
+   * Load F16 and BF16 weights as F32 (patch 0013): full fine-tuning keeps F32 master weights.
+   * Costs 4 bytes per parameter of RAM instead of 2 (a 0.5B model: ~2 GB instead of ~1 GB), on
+   * top of full fine-tuning's F32 gradients and AdamW moments. Needs `useMmap: false`.
+   */
+  upcastF32?: boolean;
 }
 
 /** One weight tensor as loaded; `buffer` names where it lives (CPU, CUDA0, CUDA_Host, CPU_REPACK). */
@@ -189,7 +195,7 @@ export interface NativeBinding {
   /** Every ggml type a model tensor can hold, with its block size (values per block). */
   tensorTypes(): { name: string; blockSize: number }[];
   /** Test hook: ggml_mul_mat(a, b) on the CPU backend ([k,n] x [k,m] -> [n,m]); `repeat` reruns the op for timing. */
-  mulMat(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { threads?: number; repeat?: number }): Float32Array;
+  mulMat(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { threads?: number; repeat?: number; aType?: string }): Float32Array;
   /** Test hook: ggml_cross_entropy_loss on the CPU backend, -sum(labels * log_softmax(logits)) / rows (rows of shape[0] classes). */
   crossEntropy(logits: Float32Array, labels: Float32Array, shape: number[], options?: { threads?: number }): number;
   systemInfo(): { cuda: boolean; gpuOffload: boolean; mmap: boolean; system: string };

@@ -137,10 +137,11 @@ function shuffled(n: number, seed: number): number[] {
 
 /**
  * How to load a model for full fine-tuning: weights in writable memory (not a read-only file
- * mapping), and a tied output head as the embedding tensor itself rather than a second copy on the
- * GPU (patch 0010), so the two get one gradient.
+ * mapping), F16 and BF16 weights upcast to F32 master weights while loading (patch 0013: twice
+ * the file's size in RAM for those), and a tied output head as the embedding tensor itself rather
+ * than a second copy on the GPU (patch 0010), so the two get one gradient.
  */
-export const FULL_FINE_TUNING_LOAD: Readonly<LoadModelOptions> = Object.freeze({ useMmap: false, shareTiedOutput: true, repack: false });
+export const FULL_FINE_TUNING_LOAD: Readonly<LoadModelOptions> = Object.freeze({ useMmap: false, shareTiedOutput: true, repack: false, upcastF32: true });
 
 /**
  * How to load a model for LoRA: any weight type, without llama.cpp's CPU_REPACK buffers (they
@@ -162,7 +163,7 @@ export class Trainer {
     readonly options: TrainerOptions,
   ) {}
 
-  /** LoRA needs any model; full fine-tuning an F32 model loaded with `FULL_FINE_TUNING_LOAD`. */
+  /** LoRA takes a model of any type loaded with `LORA_TRAINING_LOAD`; full fine-tuning an F32, F16 or BF16 model loaded with `FULL_FINE_TUNING_LOAD`. */
   static create(model: Model, options: TrainerOptions): Trainer {
     const Ctor = trainerConstructor();
     const { chatTemplate: _template, ...nativeOptions } = options;

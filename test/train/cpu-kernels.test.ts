@@ -5,6 +5,8 @@
  *   edge of the tiling (rows and columns not multiples of the register tile or the cache tile, k
  *   across several slices), the layouts training uses (plain and transposed src1 for out_prod),
  *   head broadcasting (grouped-query attention) and several threads;
+ * - 0014: mul_mat over an F16 or quantized weight through a dequantized panel (training's
+ *   forward and prompt batches);
  * - 0012: out_prod with an F16, BF16 or quantized src0 (LoRA's backward through a frozen base),
  *   against the reference on the values the type stores, over the column panel's edges;
  * - 0009: the vectorised log-softmax inside ggml_cross_entropy_loss, over row lengths around the
@@ -210,6 +212,34 @@ test('F32 mul_mat property: random shapes and thread counts agree with the refer
     { seed: 11, numRuns: 60 },
   );
   t.pass();
+});
+
+test('mul_mat over an F16 or quantized weight (patch 0014) equals the reference on the stored values; BF16 and below-8 batches keep llama.cpp\'s paths', (t) => {
+  const binding = loadBinding();
+  const cases: [string, Shape, Shape][] = [
+    ['f16', [40, 7, 1, 1], [40, 9, 1, 1]],
+    ['f16', [300, 130, 1, 1], [300, 17, 1, 1]],
+    ['q8_0', [64, 13, 1, 1], [64, 8, 1, 1]],
+    ['q8_0', [288, 130, 1, 1], [288, 33, 1, 1]],
+    ['q4_0', [96, 7, 1, 1], [96, 20, 1, 1]],
+    ['q4_0', [32, 9, 2, 1], [32, 12, 4, 3]],
+    ['q4_K', [512, 19, 1, 1], [512, 16, 1, 1]],
+    ['q6_K', [256, 6, 1, 1], [256, 64, 1, 1]],
+  ];
+  for (const [type, sa, sb] of cases) {
+    const a = filled(sa.reduce((p, v) => p * v, 1), sa[0] + 3);
+    const b = filled(sb.reduce((p, v) => p * v, 1), sb[1] + 5);
+    const want = referenceMulMat(binding.roundTrip(a, type, sa[0]), sa, b, sb);
+    for (const threads of [1, 3]) {
+      t.is(compare(binding.mulMat(a, sa, b, sb, { threads, aType: type }), want, sa[0]), null, `${type} a ${sa} b ${sb} threads ${threads}`);
+    }
+  }
+  // llama.cpp's own paths round b to the weight's dot-product partner first: close, not equal
+  const a = filled(256 * 9, 1);
+  const b = filled(256 * 4, 2);
+  const wantSmall = referenceMulMat(binding.roundTrip(a, 'q8_0', 256), [256, 9, 1, 1], b, [256, 4, 1, 1]);
+  const small = binding.mulMat(a, [256, 9, 1, 1], b, [256, 4, 1, 1], { threads: 1, aType: 'q8_0' });
+  t.true(small.every((v, i) => Math.abs(v - wantSmall.out[i]) < 0.02 * wantSmall.scale[i] + 1e-4));
 });
 
 test('F32 mul_mat gives the same bits for any thread count (each output is one in-order sum)', (t) => {

@@ -1,9 +1,10 @@
 /**
- * `mfner model info`, `mfner generate`, `mfner tokenize`, `mfner make-model`: the native layer
+ * `mfner model info`, `mfner generate`, `mfner tokenize`, `mfner make-model`, `mfner quantize`: the native layer
  * from the command line. `--json` prints one JSON object on stdout.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Model, SHAPES, makeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
+import { Model, QUANTIZE_TYPES, SHAPES, makeModel, quantizeModel, type MadeArchitecture, type MadeShape } from '../../native/index.ts';
 import { EXIT, fail, nonNegativeInt, nonNegativeNumber, positiveInt, threadsOption, usageCheck } from '../options.ts';
 import { parseList, printJson } from '../util.ts';
 import { makeCorpusModel } from '../../train/corpus-model.ts';
@@ -104,15 +105,17 @@ Examples:
     .option('--vocab-size <n>', 'with --corpus: vocabulary size', positiveInt('--vocab-size'), 4096)
     .option('--trailing-space', 'with --corpus: vocabulary pieces keep the space after them, as --scale cpu\'s do (docs/training.md)')
     .option('--root <dir>', 'with --corpus: corpora root')
-    .option('--weight-type <t>', 'f16, f32 or q4_0 (the matrices; norms and biases stay f32)', 'f16')
+    .option('--weight-type <t>', 'the matrices\' ggml type: f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K or any other llama.cpp loads (norms and biases stay f32; K-quants need widths that are multiples of 256)', 'f16')
     .option('--seed <n>', 'weights seed', positiveInt('--seed'), 42)
     .option('--json', 'print one JSON object')
     .addHelpText('after', `
 The weights are random: the model knows nothing, but it loads, tokenizes, chats, trains and
-decodes like the real one (full fine-tuning needs --weight-type f32).
+decodes like the real one. For a file of a mixed llama.cpp type (q4_K_M...), make an f32 model
+and run mfner quantize on it.
 
 Examples:
   mfner make-model --arch qwen2 --shape tiny --weight-type f32 --out tiny.gguf
+  mfner make-model --arch qwen2 --shape small --weight-type q8_0 --out small-q8_0.gguf
   mfner make-model --arch llama --shape tiny --out llama-tiny.gguf          # Llama-3 vocabulary, Llama-3.2 template
   mfner make-model --corpus NCBI-disease,BC5CDR --configurations each:multi_term+single_tag+multi_span+multi_bio --vocab-size 12288 --trailing-space --out ncbi.gguf   # the model --scale cpu trains (docs/training.md)`)
     .action(async (opts: { out: string; arch: string; shape?: string; weightType: string; seed: number; corpus?: string; configurations: string; vocabSize: number; trailingSpace?: boolean; root?: string; json?: boolean }) => {
@@ -130,9 +133,35 @@ Examples:
         return;
       }
       opts.shape ??= 'tiny';
-      if (opts.weightType !== 'f16' && opts.weightType !== 'f32' && opts.weightType !== 'q4_0') fail(EXIT.usage, 'ERR_INVALID_ARG', '--weight-type must be f16, f32 or q4_0');
-      const r = await makeModel({ architecture: opts.arch as MadeArchitecture, shape: opts.shape as MadeShape, out: opts.out, seed: opts.seed, weightType: opts.weightType });
+      const r = await makeModel({ architecture: opts.arch as MadeArchitecture, shape: opts.shape as MadeShape, out: opts.out, seed: opts.seed, weightType: opts.weightType }).catch((err: { code?: string; message: string }) =>
+        err.code === 'ERR_INVALID_ARG' ? fail(EXIT.usage, err.code, `--weight-type: ${err.message}`) : Promise.reject(err),
+      );
       if (opts.json) return printJson(r);
       process.stdout.write(`wrote ${r.path}: ${r.parameterCount.toLocaleString('en-US')} parameters, ${r.tensorCount} tensors\n`);
+    });
+
+  program
+    .command('quantize')
+    .description('convert a GGUF model to another type with llama.cpp\'s own quantizer (q8_0, q4_k_m, bf16, f16, or f32 to dequantize)')
+    .requiredOption('--model <gguf>', 'input model')
+    .requiredOption('--out <gguf>', 'output model (written complete or not at all)')
+    .option('--type <t>', `llama.cpp file type: ${QUANTIZE_TYPES.join(', ')}`, 'q8_0')
+    .option('--pure', 'every matrix in --type (no llama.cpp mix: the *_k_m types keep some tensors at higher precision by default)')
+    .option('--threads <n>', 'CPU threads (at most the CPU count)', threadsOption(), 1)
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', `
+Which type for which machine: docs/training.md ("Base types"). A merged LoRA model of a
+quantized base is F16 in its merged matrices; quantize it for a smaller file.
+
+Examples:
+  mfner quantize --model qwen2.5-0.5b-instruct-fp16.gguf --type q8_0 --out qwen-q8_0.gguf
+  mfner quantize --model merged.gguf --type q4_k_m --out merged-q4_k_m.gguf
+  mfner quantize --model qwen-q4_k_m.gguf --type f32 --out qwen-as-f32.gguf   # dequantized (full fine-tuning, checks)`)
+    .action(async (opts: { model: string; out: string; type: string; pure?: boolean; threads?: number; json?: boolean }) => {
+      if (!QUANTIZE_TYPES.includes(opts.type.toLowerCase())) fail(EXIT.usage, 'ERR_INVALID_ARG', `--type must be one of ${QUANTIZE_TYPES.join(', ')}`);
+      if (existsSync(opts.out)) fail(EXIT.usage, 'ERR_OUTPUT_EXISTS', `${opts.out} exists; remove it or choose another --out`);
+      const r = await quantizeModel({ input: opts.model, output: opts.out, type: opts.type, threads: opts.threads, pure: opts.pure ?? false });
+      if (opts.json) return printJson(r);
+      process.stdout.write(`wrote ${opts.out}: ${r.type}, ${(r.outputBytes / 2 ** 20).toFixed(1)} MiB (from ${(r.inputBytes / 2 ** 20).toFixed(1)} MiB)\n`);
     });
 }
