@@ -270,10 +270,14 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
     opt_.weightDecay = static_cast<float>(OptNumber(opts, "weightDecay", 0));
     if (!(opt_.lr > 0) || opt_.weightDecay < 0 || opt_.weightDecay * opt_.lr > 1) Throw(env, "ERR_INVALID_ARG", "lr must be > 0 and weightDecay >= 0");
 
-    try {
-        RequireBackwardKernels(lmodel_);
-    } catch (const CodedError & e) {
-        Throw(env, e.code(), e.what());
+    // (full fine-tuning trains F32 weights only, which every backend multiplies both ways; its own
+    // checks below come first and name the real obstacle)
+    if (method_ == "lora") {
+        try {
+            RequireBackwardKernels(lmodel_);
+        } catch (const CodedError & e) {
+            Throw(env, e.code(), e.what());
+        }
     }
 
     llama_context_params cp = llama_context_default_params();

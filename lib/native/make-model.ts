@@ -64,12 +64,17 @@ export async function makeModel(options: MakeModelOptions) {
   const shape = typeof options.shape === 'string' ? SHAPES[options.shape] : options.shape;
   if (!arch) throw new MfnerError('ERR_INVALID_ARG', `unknown architecture "${options.architecture}" (qwen2, llama)`);
   if (!shape) throw new MfnerError('ERR_INVALID_ARG', `unknown shape "${String(options.shape)}" (${Object.keys(SHAPES).join(', ')})`);
+  const weightType = options.weightType ?? 'f16';
+  const binding = loadBinding();
+  const types = binding.tensorTypes().map((t) => t.name);
+  if (!types.some((t) => t.toLowerCase() === weightType.toLowerCase())) {
+    throw new MfnerError('ERR_INVALID_ARG', `weight type must be a ggml tensor type (${types.join(', ')}), not ${JSON.stringify(weightType.slice(0, 40))}`);
+  }
   const vocabPath = options.vocabPath ?? vocabularyPath(options.architecture);
   if (!existsSync(vocabPath)) {
     throw new MfnerError('ERR_VOCAB_MISSING', options.vocabPath ? `vocabulary file ${vocabPath} is missing` : `vocabulary file ${vocabPath} is missing: the llama.cpp source is not extracted (run npm install)`);
   }
   mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
-  const binding = loadBinding();
   return nativeCall(() =>
     binding.makeModel({
       architecture: options.architecture,
@@ -82,7 +87,7 @@ export async function makeModel(options: MakeModelOptions) {
       rmsEps: arch.rmsEps,
       qkvBias: arch.qkvBias,
       tiedEmbeddings: true,
-      weightType: options.weightType ?? 'f16',
+      weightType,
       seed: options.seed ?? 42,
     }),
   );

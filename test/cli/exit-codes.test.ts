@@ -55,6 +55,10 @@ const CASES: Record<string, Array<[string[], string]>> = {
     [['--prompt', 'x'], '--model'],
   ],
   tokenize: [[['--model', M], '--text']],
+  quantize: [
+    [['--model', M, '--out', OUT, '--type', 'q9_9'], '--type'],
+    [['--model', M, '--out', OUT, '--threads', '0'], '--threads'],
+  ],
   'make-model': [
     [['--out', OUT, '--seed', '0'], '--seed'],
     [['--out', OUT, '--arch', 'gpt2'], '--arch'],

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STORIES_GREEDY, stories, tempDir } from '../native/helpers.ts';
 
@@ -48,7 +49,15 @@ test('mfner make-model writes a model that mfner model info reads', (t) => {
   const q4 = mfner('make-model', '--arch', 'llama', '--shape', 'tiny', '--weight-type', 'q4_0', '--out', path.join(tempDir(), 'llama-tiny-q4.gguf'), '--json');
   t.is(q4.code, 0, q4.stderr);
   t.true(JSON.parse(q4.stdout).dataBytes < 0.35 * JSON.parse(made.stdout).dataBytes);
-  t.regex(mfner('make-model', '--arch', 'llama', '--weight-type', 'q8', '--out', '/tmp/x.gguf').stderr, /--weight-type must be f16, f32 or q4_0 \[ERR_INVALID_ARG\]/);
+  t.regex(mfner('make-model', '--arch', 'llama', '--weight-type', 'q8', '--out', '/tmp/x.gguf').stderr, /--weight-type: weight type must be a ggml tensor type \(.*q8_0.*\), not "q8" \[ERR_INVALID_ARG\]/);
+  // BF16 and Q8_0 made directly; a K-quant needs rows of whole 256-value blocks, which tiny lacks
+  for (const type of ['bf16', 'q8_0']) {
+    const r = mfner('make-model', '--arch', 'llama', '--shape', 'tiny', '--weight-type', type, '--out', path.join(tempDir(), `llama-tiny-${type}.gguf`), '--json');
+    t.is(r.code, 0, r.stderr);
+  }
+  const k = mfner('make-model', '--arch', 'llama', '--shape', 'tiny', '--weight-type', 'q4_K', '--out', path.join(tempDir(), 'llama-tiny-q4k.gguf'));
+  t.is(k.code, 2);
+  t.regex(k.stderr, /--weight-type: .*q4_K packs rows in blocks of 256 values; a row has 32/);
 });
 
 test('CLI errors are one line with a stable code: exit 1 for a failure, 2 for a bad argument', (t) => {
@@ -58,4 +67,28 @@ test('CLI errors are one line with a stable code: exit 1 for a failure, 2 for a 
   const bad = mfner('make-model', '--arch', 'gpt2', '--out', '/tmp/x.gguf');
   t.is(bad.code, 2);
   t.regex(bad.stderr.trim(), /^mfner: --arch must be qwen2 or llama, not "gpt2" \[ERR_INVALID_ARG\]$/);
+});
+
+test('mfner quantize converts with llama.cpp\'s quantizer, refuses an existing --out, and leaves nothing behind on a bad model', (t) => {
+  const dir = tempDir();
+  const f32 = path.join(dir, 'tiny-f32.gguf');
+  t.is(mfner('make-model', '--shape', 'tiny', '--weight-type', 'f32', '--out', f32).code, 0);
+  const q8 = path.join(dir, 'tiny-q8_0.gguf');
+  const r = mfner('quantize', '--model', f32, '--type', 'q8_0', '--out', q8, '--threads', '1', '--json');
+  t.is(r.code, 0, r.stderr);
+  const made = JSON.parse(r.stdout);
+  t.is(made.type, 'q8_0');
+  t.true(made.outputBytes < 0.5 * made.inputBytes, `${made.outputBytes} vs ${made.inputBytes}`);
+  const info = JSON.parse(mfner('model', 'info', q8, '--json').stdout);
+  t.is(info.layerCount, 2);
+  // back to F32 (dequantized): loadable again
+  const back = path.join(dir, 'tiny-back.gguf');
+  t.is(mfner('quantize', '--model', q8, '--type', 'f32', '--out', back).code, 0);
+  t.is(mfner('quantize', '--model', q8, '--type', 'f32', '--out', back).code, 2, 'an existing --out is refused');
+  const bad = path.join(dir, 'not-a-model.gguf');
+  writeFileSync(bad, 'not a gguf file');
+  const failed = mfner('quantize', '--model', bad, '--type', 'q8_0', '--out', path.join(dir, 'never.gguf'));
+  t.is(failed.code, 1);
+  t.regex(failed.stderr, /\[ERR_NOT_GGUF\]/);
+  t.false(readdirSync(dir).some((f) => f.startsWith('never.gguf')), 'no partial output');
 });
