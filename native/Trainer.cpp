@@ -636,6 +636,9 @@ void TrainerWrap::WriteModel(const std::string & path) const {
     if (!src) throw CodedError("ERR_MODEL_LOAD", "could not read the source model's metadata: " + modelPath_);
     GgufPtr dst(gguf_init_empty());
     gguf_set_kv(dst.get(), src.get());
+    // full fine-tuning writes its F32 master weights, whatever the file held (F16/BF16 are upcast
+    // at load): the file type says so, as llama.cpp's own writers do
+    if (method_ == "full") gguf_set_val_u32(dst.get(), "general.file_type", LLAMA_FTYPE_ALL_F32);
     std::vector<std::vector<uint8_t>> merged;  // keeps merged host data alive until written
     const int64_t nt = gguf_get_n_tensors(src.get());
     merged.reserve(static_cast<size_t>(nt));

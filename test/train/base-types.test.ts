@@ -168,22 +168,33 @@ async function evalLoss(trainer: NativeTrainer, vocabSize: number) {
 for (const type of ['f16', 'bf16']) {
   test(`full fine-tuning from a ${type} file: upcast to F32 at load, the same loss and gradients as the F32 file`, async (t) => {
     const { base, f32 } = await models(type);
-    const run = async (file: string) => {
+    const saved = tmpFile(`full-from-${type}.gguf`);
+    const run = async (file: string, save?: string) => {
       const model = await Model.load(file, FULL_FINE_TUNING_LOAD);
       const Trainer = trainerConstructor();
       const trainer = new Trainer(model.native, { method: 'full', contextSize: 64, threads: 2, lr: 1e-3, modelPath: file });
       try {
         const types = new Set(model.weights().map((w) => w.type));
         const r = await trainer.step({ ...batch(model.metadata.vocabularySize), backward: true, apply: false, resetGrads: true });
-        return { types, loss: r.loss, grad: trainer.gradient('blk.0.ffn_down.weight')! };
+        const grad = trainer.gradient('blk.0.ffn_down.weight')!;
+        if (save) {
+          await trainer.step({ ...batch(model.metadata.vocabularySize), backward: true, apply: true, resetGrads: true });
+          await trainer.saveModel(save);
+        }
+        return { types, loss: r.loss, grad };
       } finally {
         trainer.dispose();
         await model.dispose();
       }
     };
-    const got = await run(base);
+    const got = await run(base, saved);
     const want = await run(f32);
     t.deepEqual([...got.types], ['f32'], 'every weight is F32 in memory');
+    // what it saves is the F32 master weights, labelled so, and loads
+    const m = await Model.load(saved);
+    t.deepEqual([...new Set(m.weights().map((w) => w.type))], ['f32']);
+    t.regex(m.metadata.description, /F32/);
+    await m.dispose();
     // the same F32 values in memory: the same computation, bit for bit
     t.is(got.loss, want.loss);
     t.deepEqual(got.grad, want.grad);

@@ -60,7 +60,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description("Fine-tune a model (LoRA or full) on the paper's instruction data or your own JSONL, keeping the checkpoint with the best dev micro-F1; resumable.")
-    .requiredOption('--model <gguf>', 'base model (GGUF; full fine-tuning needs F32 weights)')
+    .requiredOption('--model <gguf>', 'base model (GGUF; LoRA: any type; full: F32, or F16/BF16 upcast to F32 in memory)')
     .addOption(new Option('--method <m>', 'lora or full').choices(['lora', 'full']).default('lora'))
     .option('--datasets <a,b>', `train on these datasets' sampled train splits, dev-score on their dev splits (${DATASET_NAMES.join(', ')})`)
     .option('--config <name>', 'format configuration: all, 7best, term_ner or only:<format>', 'all')
@@ -90,7 +90,7 @@ export function register(program: Command): void {
     .option('--dev-cap <n>', 'dev documents per dataset (default: the paper\'s 200)', positiveInt('--dev-cap'))
     .option('--test', 'afterwards, evaluate the best weights on the draw\'s test samples into <out>/results (with --datasets)')
     .option('--test-cap <n>', 'test documents per dataset (default 300)', positiveInt('--test-cap'))
-    .option('--merge', 'LoRA: also write the merged full model <out>/model.gguf')
+    .option('--merge', 'LoRA: also write the merged full model <out>/model.gguf (F32/F16/BF16 bases keep their type; a quantized base\'s merged matrices are F16)')
     .option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints (default: each evaluation)', positiveInt('--checkpoint-every'))
     .option('--overwrite', 'start again when <out> holds a run with other settings')
     .option('--chat-template <file>', 'Jinja chat template for models without one (inference must use the same)')
@@ -107,7 +107,7 @@ dev micro-F1 every 1/4 epoch, best checkpoint kept. An interrupted run (Ctrl-C s
 checkpoint) resumes when the same command is run again.
 
 Examples:
-  mfner train --model qwen2.5-0.5b-instruct-f32.gguf --datasets NCBI-disease --config all --draw 1 --method lora --out runs/ncbi-lora
+  mfner train --model qwen2.5-0.5b-instruct-q8_0.gguf --datasets NCBI-disease --config all --draw 1 --method lora --out runs/ncbi-lora
   mfner train --model model-f32.gguf --method full --datasets GENIA,BC5CDR --config 7best --test --out runs/full
   mfner train --model model.gguf --data my-examples.jsonl --dev-data my-dev.jsonl --config only:multi_term --epochs 2 --out runs/mine`)
     .action(async (opts: TrainFlags) => {
