@@ -97,8 +97,7 @@ Napi::Value QuantizeModel(const Napi::CallbackInfo & info) {
     if (s.input.empty() || s.output.empty()) Throw(env, "ERR_INVALID_ARG", "input and output are required");
     if (s.input == s.output) Throw(env, "ERR_INVALID_ARG", "output must differ from input");
     s.typeName = OptString(o, "type", "q8_0");
-    std::string lower = s.typeName;
-    for (auto & c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lower = LowerAscii(s.typeName);
     bool found = false;
     for (const auto & f : kFileTypes) {
         if (lower == f.first) {

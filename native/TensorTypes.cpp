@@ -9,11 +9,6 @@ namespace mfner {
 
 namespace {
 
-std::string Lower(std::string s) {
-    for (auto & c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 bool HasConverters(ggml_type t) {
     const ggml_type_traits * tr = ggml_get_type_traits(t);
     if (t == GGML_TYPE_F32) return true;
@@ -24,11 +19,11 @@ bool HasConverters(ggml_type t) {
 }  // namespace
 
 ggml_type TypeByName(const std::string & name) {
-    const std::string want = Lower(name);
+    const std::string want = LowerAscii(name);
     for (int i = 0; i < GGML_TYPE_COUNT; ++i) {
         const ggml_type t = static_cast<ggml_type>(i);
         const char * n = ggml_type_name(t);
-        if (n && Lower(n) == want && HasConverters(t)) return t;
+        if (n && LowerAscii(n) == want && HasConverters(t)) return t;
     }
     return GGML_TYPE_COUNT;
 }

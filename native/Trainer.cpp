@@ -69,8 +69,9 @@ void RequireBackwardKernels(const llama_model * m) {
     for (int32_t i = 0; i < nw; ++i) {
         ggml_tensor * w = llama_model_weight(m, i);
         const std::string name = ggml_get_name(w);
-        // an untied embedding is only gathered (get_rows), never multiplied
-        if (ggml_n_dims(w) < 2 || (untiedHead && name == "token_embd.weight")) continue;
+        // an untied embedding is only gathered (get_rows), never multiplied; expert stacks (3-D,
+        // multiplied by MUL_MAT_ID) are not what this out_prod models
+        if (ggml_n_dims(w) != 2 || (untiedHead && name == "token_embd.weight")) continue;
         ggml_init_params ip = {4 * ggml_tensor_overhead(), nullptr, /*no_alloc =*/true};
         GgmlPtr ctx(ggml_init(ip));
         ggml_tensor * dy = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, w->ne[1], 1);
@@ -272,7 +273,8 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
 
     // (full fine-tuning trains F32 weights only, which every backend multiplies both ways; its own
     // checks below come first and name the real obstacle)
-    if (method_ == "lora") {
+    forwardOnly_ = OptBool(opts, "forwardOnly", false);
+    if (method_ == "lora" && !forwardOnly_) {
         try {
             RequireBackwardKernels(lmodel_);
         } catch (const CodedError & e) {
@@ -513,6 +515,7 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo & info) {
     req.rowNll = OptBool(o, "rowNll", false);
     req.lr = static_cast<float>(OptNumber(o, "lr", 0));
     if (req.apply && !req.backward) Throw(env, "ERR_INVALID_ARG", "apply needs backward");
+    if (forwardOnly_ && req.backward) Throw(env, "ERR_INVALID_STATE", "this trainer was made with forwardOnly: it computes losses, not gradients");
     busy_ = true;
     return (new TrainStepWorker(this, std::move(req)))->Start();
 }
@@ -640,6 +643,7 @@ void TrainerWrap::WriteModel(const std::string & path) const {
     // at load): the file type says so, as llama.cpp's own writers do
     if (method_ == "full") gguf_set_val_u32(dst.get(), "general.file_type", LLAMA_FTYPE_ALL_F32);
     std::vector<std::vector<uint8_t>> merged;  // keeps merged host data alive until written
+    bool retyped = false;
     const int64_t nt = gguf_get_n_tensors(src.get());
     merged.reserve(static_cast<size_t>(nt));
     ggml_init_params ip = {static_cast<size_t>(nt + 1) * ggml_tensor_overhead(), nullptr, true};
@@ -667,6 +671,7 @@ void TrainerWrap::WriteModel(const std::string & path) const {
             // makes a smaller file from the merged model, as a decision the user takes)
             const ggml_type outType = w->type == GGML_TYPE_F32 || w->type == GGML_TYPE_BF16 ? w->type : GGML_TYPE_F16;
             merged.push_back(EncodeRows(outType, W.data(), nOut, nIn));
+            retyped = retyped || outType != w->type;
             ggml_tensor * t = ggml_new_tensor_2d(meta.get(), outType, nIn, nOut);
             ggml_set_name(t, name);
             t->data = merged.back().data();
@@ -675,6 +680,9 @@ void TrainerWrap::WriteModel(const std::string & path) const {
             gguf_add_tensor(dst.get(), w);
         }
     }
+    // a quantized base's merge mixes F16 matrices with quantized ones: no single file type says
+    // that, so llama.cpp names it from the tensors (as for a file without the key)
+    if (retyped) gguf_remove_key(dst.get(), "general.file_type");
     if (!gguf_write_to_file(dst.get(), path.c_str(), false)) throw CodedError("ERR_WRITE", "could not write the model to " + path);
 }
 

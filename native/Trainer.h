@@ -78,6 +78,7 @@ private:
     OptimizerSettings opt_;
     int64_t optimizerSteps_ = 0;
     bool busy_ = false;
+    bool forwardOnly_ = false;  // losses only (mfner loss): no backward kernels needed
 };
 
 }  // namespace mfner

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <stdexcept>
+#include <cctype>
 #include <string>
 
 namespace mfner {
@@ -21,6 +22,12 @@ public:
 private:
     std::string code_;
 };
+
+// ASCII lower case (type and option names).
+inline std::string LowerAscii(std::string s) {
+    for (auto & c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
 
 inline Napi::Error MakeError(Napi::Env env, const std::string & code, const std::string & message) {
     Napi::Error err = Napi::Error::New(env, message);

@@ -30,6 +30,12 @@ export interface NativeTrainerOptions {
   adapterPath?: string;
   /** Full fine-tuning: also train token embeddings (and so the tied output head). Default true. */
   trainEmbeddings?: boolean;
+  /**
+   * Losses only (`mfner loss`): steps must have `backward: false`, and the model need not have
+   * backward kernels for its weights' types and buffers (a repacked or GPU-offloaded quantized
+   * model is fine). Default false.
+   */
+  forwardOnly?: boolean;
 }
 
 export interface NativeStepInput {

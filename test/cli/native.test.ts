@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { STORIES_GREEDY, stories, tempDir } from '../native/helpers.ts';
 
@@ -90,5 +90,11 @@ test('mfner quantize converts with llama.cpp\'s quantizer, refuses an existing -
   const failed = mfner('quantize', '--model', bad, '--type', 'q8_0', '--out', path.join(dir, 'never.gguf'));
   t.is(failed.code, 1);
   t.regex(failed.stderr, /\[ERR_NOT_GGUF\]/);
-  t.false(readdirSync(dir).some((f) => f.startsWith('never.gguf')), 'no partial output');
+  // a valid header whose tensor data stops halfway: llama.cpp fails while writing the output
+  const truncated = path.join(dir, 'truncated.gguf');
+  const whole = readFileSync(f32);
+  writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  const cut = mfner('quantize', '--model', truncated, '--type', 'q8_0', '--out', path.join(dir, 'never.gguf'));
+  t.is(cut.code, 1, cut.stderr);
+  t.false(readdirSync(dir).some((f) => f.startsWith('never.gguf')), 'no output and no partial file');
 });

@@ -14,7 +14,7 @@ import { MfnerError } from '../../native/errors.ts';
 import { formatDuration } from '../../pipeline/progress.ts';
 import { datasetTrainingData, fileTrainingData, readExampleFile, type TrainingData } from '../../train/data.ts';
 import { runTraining, PAPER_DEFAULTS, type TrainRunSummary } from '../../train/run.ts';
-import { LORA_TRAINING_LOAD, Trainer } from '../../train/trainer.ts';
+import { Trainer } from '../../train/trainer.ts';
 import { tokenizeExample, type TrainExample } from '../../train/examples.ts';
 import { FALLBACK_CHAT_TEMPLATE } from '../../pipeline/extract.ts';
 import type { ScheduleKind } from '../../train/schedule.ts';
@@ -219,7 +219,7 @@ Examples:
         fail(EXIT.usage, typeof code === 'string' ? code : 'ERR_INVALID_ARG', (err as Error).message);
       }
       if (examples.length === 0) fail(EXIT.usage, 'ERR_INVALID_ARG', `${opts.in} holds no examples`);
-      const model = await Model.load(opts.model, LORA_TRAINING_LOAD);
+      const model = await Model.load(opts.model);
       let trainer: Trainer | undefined;
       try {
         const chatTemplate = model.metadata.chatTemplate ? undefined : (readTemplate(opts.chatTemplate) ?? FALLBACK_CHAT_TEMPLATE);
@@ -229,8 +229,8 @@ Examples:
         // Without an adapter: a rank-1 LoRA on one module with B = 0 (PEFT init) changes no logit,
         // so the numbers are the base model's, computed by the same code path as training.
         trainer = opts.adapter
-          ? Trainer.create(model, { method: 'lora', adapterPath: opts.adapter, contextSize, threads: opts.threads, chatTemplate })
-          : Trainer.create(model, { method: 'lora', rank: 1, alpha: 1, targets: ['attn_q'], contextSize, threads: opts.threads, chatTemplate });
+          ? Trainer.create(model, { method: 'lora', adapterPath: opts.adapter, contextSize, threads: opts.threads, chatTemplate, forwardOnly: true })
+          : Trainer.create(model, { method: 'lora', rank: 1, alpha: 1, targets: ['attn_q'], contextSize, threads: opts.threads, chatTemplate, forwardOnly: true });
         const r = await trainer.loss(examples);
         const out = { mean: r.mean, tokens: r.tokens, examples: r.perExample.map((nll, i) => ({ index: i, nll, tokens: r.perExampleTokens[i] })) };
         if (opts.json) printJson(out);
