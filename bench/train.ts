@@ -173,11 +173,13 @@ if (args[0] === '--child') {
   const report = (round: number, key: string, side: string, last: Row | RefRow) =>
     console.error(`round ${round + 1}/${rounds} ${key} ${side}: ${last.trainTokS.toFixed(1)} train tok/s, peak ${last.peakMiB.toFixed(0)} MiB`);
   for (let round = 0; round < rounds; round++) {
-    // alternate which side goes first, round by round (the machine drifts)
+    // the machine drifts: alternate which side goes first, and reverse the order of the base
+    // types, round by round, so that a drift within a round does not favour one of them
     const sides = round % 2 === 0 ? ['mfner', 'torch'] : ['torch', 'mfner'];
+    const ordered = round % 2 === 0 ? keys : [...keys].reverse();
     for (const side of sides) {
       if (side === 'mfner') {
-        for (const { shape, method, type, key } of keys) report(round, key, 'mfner', (mf[key].push(runMfner(shape, method, type)), mf[key].at(-1)!));
+        for (const { shape, method, type, key } of ordered) report(round, key, 'mfner', (mf[key].push(runMfner(shape, method, type)), mf[key].at(-1)!));
       } else {
         for (const { shape, method, dtype, key } of refKeys) report(round, key, 'PyTorch', (pt[key].push(runTorch(shape, method, dtype)), pt[key].at(-1)!));
       }
@@ -196,8 +198,11 @@ if (args[0] === '--child') {
     const ref = pt[`${shape} ${method} float32`];
     const peak = max(m.map((r) => r.peakMiB));
     const loaded = max(m.map((r) => r.loadedMiB));
-    const cells = [shape, method, `mfner ${type}`, m[0].fileMiB.toFixed(0), m[0].trainable.toLocaleString('en-US'), tok.toFixed(1), mean(m.map((r) => r.forwardTokS)).toFixed(1), mean(m.map((r) => r.msPerStep)).toFixed(0), loaded.toFixed(0), peak.toFixed(0), (peak - m[0].fileMiB - loaded).toFixed(0)];
-    cells.push(f32?.length ? `${(tok / mean(f32.map((r) => r.trainTokS))).toFixed(2)}x` : '–');
+    // without mmap (full fine-tuning) the weights are anonymous memory already: no file term
+    const graph = method === 'lora' ? (peak - m[0].fileMiB - loaded).toFixed(0) : '–';
+    const cells = [shape, method, `mfner ${type}`, m[0].fileMiB.toFixed(0), m[0].trainable.toLocaleString('en-US'), tok.toFixed(1), mean(m.map((r) => r.forwardTokS)).toFixed(1), mean(m.map((r) => r.msPerStep)).toFixed(0), loaded.toFixed(0), peak.toFixed(0), graph];
+    cells.push(f32?.length ? `${(tok / mean(f32.map((r) => r.trainTokS))).toFixed(2)}x (${m.map((r, i) => (r.trainTokS / f32[i].trainTokS).toFixed(2)).join(', ')})` : '–');
+    // per round: this row against its round's PyTorch F32, and against its round's F32 base
     cells.push(ref?.length ? `${(tok / mean(ref.map((r) => r.trainTokS))).toFixed(2)}x (${m.map((r, i) => (r.trainTokS / ref[i].trainTokS).toFixed(2)).join(', ')})` : '–');
     console.log(`| ${cells.join(' | ')} |`);
   }
