@@ -109,10 +109,11 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
     // transposed: stored as [k, m, ...], the op sees its transpose [m, k, ...] (strided, as in backward passes)
     ggml_tensor * tb = transposeB ? ggml_transpose(ctx.get(), Filled(ctx.get(), {sb[1], sb[0], sb[2], sb[3]}, b)) : Filled(ctx.get(), sb, b);
     // a typed a is a model weight, as in a loaded model: a host buffer marked WEIGHTS (patch 0014
-    // converts only weights, never a KV cache view)
+    // converts only weights, never a KV cache view); aWeight: false leaves it a plain tensor
+    // (llama.cpp's own paths, for comparisons)
     std::unique_ptr<void, decltype(&std::free)> aligned(nullptr, &std::free);
     std::unique_ptr<ggml_backend_buffer, decltype(&ggml_backend_buffer_free)> weights(nullptr, &ggml_backend_buffer_free);
-    if (aType != GGML_TYPE_F32) {
+    if (aType != GGML_TYPE_F32 && OptBool(opts, "aWeight", true)) {
         const size_t bytes = ggml_nbytes(ta);
         aligned.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
         std::memcpy(aligned.get(), ta->data, bytes);

@@ -195,7 +195,7 @@ export interface NativeBinding {
   /** Every ggml type a model tensor can hold, with its block size (values per block). */
   tensorTypes(): { name: string; blockSize: number }[];
   /** Test hook: ggml_mul_mat(a, b) on the CPU backend ([k,n] x [k,m] -> [n,m]); `repeat` reruns the op for timing. */
-  mulMat(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { threads?: number; repeat?: number; aType?: string }): Float32Array;
+  mulMat(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], options?: { threads?: number; repeat?: number; aType?: string; aWeight?: boolean }): Float32Array;
   /** Test hook: ggml_cross_entropy_loss on the CPU backend, -sum(labels * log_softmax(logits)) / rows (rows of shape[0] classes). */
   crossEntropy(logits: Float32Array, labels: Float32Array, shape: number[], options?: { threads?: number }): number;
   systemInfo(): { cuda: boolean; gpuOffload: boolean; mmap: boolean; system: string };

@@ -53,7 +53,9 @@ async function models(type: string) {
 }
 
 function batch(vocabSize: number) {
-  const n = 48;
+  // 120 rows, 111 labelled: wide enough for patch 0014's GEMM (96 columns and more) everywhere,
+  // the output head included
+  const n = 120;
   const tokens = Int32Array.from({ length: n }, (_, i) => 5 + ((i * 37 + 11) % (vocabSize - 5)));
   const positions = Int32Array.from({ length: n }, (_, i) => i);
   const sequences = new Int32Array(n);
@@ -65,7 +67,7 @@ async function lora(file: string) {
   const model = await Model.load(file, LORA_TRAINING_LOAD);
   const Trainer = trainerConstructor();
   // B ~ N(0, 0.02) so that A gets a gradient too; same seed, same A and B for both models
-  const trainer: NativeTrainer = new Trainer(model.native, { method: 'lora', contextSize: 64, threads: 2, rank: 4, alpha: 8, seed: 3, bInitStd: 0.02, lr: 1e-3, modelPath: file });
+  const trainer: NativeTrainer = new Trainer(model.native, { method: 'lora', contextSize: 128, threads: 2, rank: 4, alpha: 8, seed: 3, bInitStd: 0.02, lr: 1e-3, modelPath: file });
   return { model, trainer };
 }
 
@@ -182,7 +184,7 @@ for (const type of ['f16', 'bf16']) {
     const run = async (file: string, save?: string) => {
       const model = await Model.load(file, FULL_FINE_TUNING_LOAD);
       const Trainer = trainerConstructor();
-      const trainer = new Trainer(model.native, { method: 'full', contextSize: 64, threads: 2, lr: 1e-3, modelPath: file });
+      const trainer = new Trainer(model.native, { method: 'full', contextSize: 128, threads: 2, lr: 1e-3, modelPath: file });
       try {
         const types = new Set(model.weights().map((w) => w.type));
         const r = await trainer.step({ ...batch(model.metadata.vocabularySize), backward: true, apply: false, resetGrads: true });
@@ -216,7 +218,7 @@ test('full fine-tuning refuses a quantized file with ERR_UNSUPPORTED naming the 
   const model = await Model.load(base, FULL_FINE_TUNING_LOAD);
   try {
     const Trainer = trainerConstructor();
-    const err = t.throws(() => new Trainer(model.native, { method: 'full', contextSize: 64, threads: 1, modelPath: base }));
+    const err = t.throws(() => new Trainer(model.native, { method: 'full', contextSize: 128, threads: 1, modelPath: base }));
     t.is((err as { code?: string }).code, 'ERR_UNSUPPORTED');
     t.regex(err!.message, /tensor \S+ is q8_0 .*mfner quantize --type f32/);
   } finally {
@@ -247,7 +249,7 @@ for (const [type, mergedType] of [['q8_0', 'f16'], ['bf16', 'bf16'], ['q4_K', 'f
       t.is(byName.get('token_embd.weight'), type, 'untouched tensors keep their type');
       // a rank-1 adapter with B = 0 changes nothing: the merged model's own loss
       const Trainer = trainerConstructor();
-      const plain = new Trainer(m.native, { method: 'lora', rank: 1, alpha: 1, targets: ['attn_q'], contextSize: 64, threads: 2, modelPath: merged });
+      const plain = new Trainer(m.native, { method: 'lora', rank: 1, alpha: 1, targets: ['attn_q'], contextSize: 128, threads: 2, modelPath: merged });
       const mergedLoss = await evalLoss(plain, m.metadata.vocabularySize);
       plain.dispose();
       // the merged matrices are rounded to F16/BF16 (2^-11 / 2^-8 relative) and run with another
