@@ -274,6 +274,32 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
     // (full fine-tuning trains F32 weights only, which every backend multiplies both ways; its own
     // checks below come first and name the real obstacle)
     forwardOnly_ = OptBool(opts, "forwardOnly", false);
+    // Every option is read and checked here, before the llama context exists: a wrongly typed
+    // option throws a JS error, which the context's cleanup below would not see.
+    const std::string adapterPath = OptString(opts, "adapterPath", "");
+    const double rank = OptNumber(opts, "rank", 16);
+    const float alpha = static_cast<float>(OptNumber(opts, "alpha", 32));
+    if (method_ == "lora" && adapterPath.empty() && !(rank >= 1 && rank <= 4096)) Throw(env, "ERR_INVALID_ARG", "rank must be in 1..4096");
+    if (method_ == "lora") {
+        loraRank_ = static_cast<int32_t>(rank);
+        loraAlpha_ = alpha;
+    }
+    std::vector<std::string> targets = kDefaultTargets;
+    Napi::Value tv = opts.Get("targets");
+    if (tv.IsArray()) {
+        targets.clear();
+        Napi::Array ta = tv.As<Napi::Array>();
+        for (uint32_t i = 0; i < ta.Length(); ++i) {
+            Napi::Value v = ta.Get(i);
+            if (!v.IsString()) Throw(env, "ERR_INVALID_ARG", "targets must be strings");
+            targets.push_back(v.As<Napi::String>().Utf8Value());
+        }
+    } else if (!tv.IsUndefined() && !tv.IsNull()) {
+        Throw(env, "ERR_INVALID_ARG", "targets must be an array of module names");
+    }
+    const uint64_t seed = static_cast<uint64_t>(OptNumber(opts, "seed", 0));
+    const float bStd = static_cast<float>(OptNumber(opts, "bInitStd", 0));
+    const bool trainEmbeddings = OptBool(opts, "trainEmbeddings", true);
     if (method_ == "lora" && !forwardOnly_) {
         try {
             RequireBackwardKernels(lmodel_);
@@ -300,24 +326,7 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
     try {
         const int32_t nw = llama_model_n_weights(lmodel_);
         if (method_ == "lora") {
-            std::string adapterPath = OptString(opts, "adapterPath", "");
             if (adapterPath.empty()) {
-                loraRank_ = static_cast<int32_t>(OptNumber(opts, "rank", 16));
-                loraAlpha_ = static_cast<float>(OptNumber(opts, "alpha", 32));
-                if (loraRank_ < 1 || loraRank_ > 4096) throw CodedError("ERR_INVALID_ARG", "rank must be in 1..4096");
-                std::vector<std::string> targets = kDefaultTargets;
-                Napi::Value tv = opts.Get("targets");
-                if (tv.IsArray()) {
-                    targets.clear();
-                    Napi::Array ta = tv.As<Napi::Array>();
-                    for (uint32_t i = 0; i < ta.Length(); ++i) {
-                        Napi::Value v = ta.Get(i);
-                        if (!v.IsString()) throw CodedError("ERR_INVALID_ARG", "targets must be strings");
-                        targets.push_back(v.As<Napi::String>().Utf8Value());
-                    }
-                }
-                const uint64_t seed = static_cast<uint64_t>(OptNumber(opts, "seed", 0));
-                const float bStd = static_cast<float>(OptNumber(opts, "bInitStd", 0));
                 // PEFT init: A ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) (kaiming_uniform, a = sqrt(5)), B = 0,
                 // so a new adapter changes nothing. Written to a GGUF and read back with llama.cpp's
                 // own adapter loader, so the tensors land on the base weights' devices.
@@ -391,7 +400,6 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
             if (llama_set_adapters_lora(ctx_, &adapter_, 1, &scale) != 0) throw CodedError("ERR_ADAPTER_LOAD", "could not activate the adapter");
             for (auto * t : params_) decay_.push_back(ggml_n_dims(t) >= 2);
         } else {
-            const bool trainEmbeddings = OptBool(opts, "trainEmbeddings", true);
             // rope_freqs is a constant, not a weight; llama.cpp may hold a copy per device (it is
             // TENSOR_DUPLICATED per layer), which is harmless as nothing trains it.
             const auto constant = [](const std::string & name) { return name == "rope_freqs.weight"; };
@@ -430,6 +438,9 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
     } catch (const CodedError & e) {
         FreeNow();
         Throw(env, e.code(), e.what());
+    } catch (...) {
+        FreeNow();  // the context is not leaked, and the model's count of live contexts falls back
+        throw;
     }
 }
 
