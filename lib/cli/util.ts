@@ -30,3 +30,8 @@ export function readPackageVersion(): string {
   }
   return '0.0.0';
 }
+
+/** "1 error", "2 errors": a count with its noun. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

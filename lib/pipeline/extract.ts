@@ -155,7 +155,14 @@ export async function* extract(
   options: ExtractOptions,
   summary?: ExtractSummary,
 ): AsyncGenerator<ExtractedDocument> {
-  const format = getFormat(options.format);
+  // a string is iterable too, character by character: one document each, silently
+  if (typeof input === 'string') throw new MfnerError('ERR_INVALID_ARG', 'extract takes an iterable of documents (strings or { id, text }), not a string: wrap one text as [text]');
+  let format: Format;
+  try {
+    format = getFormat(options.format);
+  } catch (err) {
+    throw new MfnerError('ERR_INVALID_ARG', (err as Error).message);
+  }
   const { types, guideline } = resolveTask(options);
   const batchSize = options.batchSize ?? 8;
   const maxTokens = options.maxTokens ?? 256;

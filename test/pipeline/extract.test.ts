@@ -116,6 +116,16 @@ maybe('async iterable input streams with bounded read-ahead', async (t) => {
   t.true(maxAhead <= 17, `read ${maxAhead} documents ahead of the output`);
 });
 
+maybe('a string instead of documents, and an unknown format, are ERR_INVALID_ARG before any work', async (t) => {
+  const asString = await t.throwsAsync(run('BCL6 binds DNA.' as unknown as string[], { format: 'multi_term', types: ['protein'] }));
+  t.is((asString as { code?: string }).code, 'ERR_INVALID_ARG');
+  t.regex(asString!.message, /not a string: wrap one text as \[text\]/);
+  t.false(asString!.message.includes('BCL6'), 'the message holds no document text');
+  const badFormat = await t.throwsAsync(run(['BCL6'], { format: 'multi_terms' as never, types: ['protein'] }));
+  t.is((badFormat as { code?: string }).code, 'ERR_INVALID_ARG');
+  t.regex(badFormat!.message, /unknown format "multi_terms"/);
+});
+
 maybe('a window too small for the prompt is a clear error', async (t) => {
   const err = await t.throwsAsync(run(['BCL6'], { format: 'multi_term', types: ['protein'], maxTokens: 64, contextSize: 100 }));
   t.is((err as { code?: string }).code, 'ERR_CONTEXT_TOO_SMALL');

@@ -14,7 +14,7 @@ import { runExtractJob } from '../../pipeline/jsonl-job.ts';
 import { runEvaluation, evaluationTable } from '../../pipeline/evaluate.ts';
 import { runReproduce, type Scale } from '../../pipeline/reproduce.ts';
 import { progressLine, formatDuration } from '../../pipeline/progress.ts';
-import { parseList, printJson } from '../util.ts';
+import { parseList, plural, printJson } from '../util.ts';
 import { parseShard, type Shard } from '../../queue/shard.ts';
 import { benchFormats, parseComponents, runComponent, writeBench, BENCH_DOCUMENTS, type BenchReport } from '../../pipeline/bench.ts';
 import { MfnerError, madeModelPath } from '../../native/index.ts';
@@ -112,7 +112,7 @@ Examples:
           signal,
           onNote: (n) => process.stderr.write(`mfner: note: ${n}\n`),
           onProgress: (p) =>
-            progress.update(`extract: ${p.records} records (${p.errors} errors), input line ${p.line}, ${(p.records / Math.max(p.elapsedMs / 1000, 1e-3)).toFixed(1)} records/s, ${formatDuration(p.elapsedMs)}`),
+            progress.update(`extract: ${p.records} records (${plural(p.errors, 'error')}), input line ${p.line}, ${(p.records / Math.max(p.elapsedMs / 1000, 1e-3)).toFixed(1)} records/s, ${formatDuration(p.elapsedMs)}`),
         });
         progress.done();
         if (opts.json) printJson(result);
@@ -120,7 +120,7 @@ Examples:
         else {
           const resumed = result.resumedAfterLine > 0 ? `, resumed after input line ${result.resumedAfterLine} (${result.resumedRecords} records kept${result.truncatedBytes ? `, ${result.truncatedBytes} torn bytes cut` : ''})` : '';
           process.stderr.write(
-            `mfner: ${result.records} records written (${result.documents} documents, ${result.errors} errors) in ${formatDuration(result.seconds * 1000)}, ${result.documentsPerSecond.toFixed(2)} documents/s, constraint ${result.constraint}${resumed}\n`,
+            `mfner: ${result.records} records written (${plural(result.documents, 'document')}, ${plural(result.errors, 'error')}) in ${formatDuration(result.seconds * 1000)}, ${result.documentsPerSecond.toFixed(2)} documents/s, constraint ${result.constraint}${resumed}\n`,
           );
         }
       } catch (err) {
