@@ -129,7 +129,7 @@ public:
         : PromiseWorker(owner->Env(), owner->Value(), "ERR_TRAIN", "training step failed"), owner_(owner), req_(std::move(req)) {}
 
 protected:
-    void Settled() override { owner_->busy_ = false; }
+    void Settled() override { owner_->Settle(); }
 
     Napi::Value Result(Napi::Env env) override {
         Napi::Object out = Napi::Object::New(env);
@@ -459,7 +459,7 @@ void TrainerWrap::FreeNow() {
 }
 
 void TrainerWrap::RequireIdle(Napi::Env env) const {
-    if (!ctx_) Throw(env, "ERR_DISPOSED", "trainer is disposed");
+    if (!ctx_ || disposing_) Throw(env, "ERR_DISPOSED", "trainer is disposed");
     if (busy_) Throw(env, "ERR_BUSY", "a training step is running");
 }
 
@@ -543,7 +543,7 @@ Napi::Value TrainerWrap::Info(const Napi::CallbackInfo & info) {
     out.Set("rank", Napi::Number::New(env, loraRank_));
     out.Set("alpha", Napi::Number::New(env, loraAlpha_));
     out.Set("optimizerSteps", Napi::Number::New(env, static_cast<double>(optimizerSteps_)));
-    out.Set("disposed", Napi::Boolean::New(env, ctx_ == nullptr));
+    out.Set("disposed", Napi::Boolean::New(env, ctx_ == nullptr || disposing_));
     return out;
 }
 
@@ -599,7 +599,7 @@ public:
 
 protected:
     void Run() override { task_(); }
-    void Settled() override { owner_->busy_ = false; }
+    void Settled() override { owner_->Settle(); }
     Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 
 private:
@@ -780,10 +780,17 @@ Napi::Value TrainerWrap::LoadOptimizer(const Napi::CallbackInfo & info) {
     });
 }
 
+// dispose() during a step or a save: that work finishes (its promise settles as usual) and the
+// trainer is freed as it settles; every call from now on is refused with ERR_DISPOSED.
 Napi::Value TrainerWrap::Dispose(const Napi::CallbackInfo & info) {
-    if (busy_) Throw(info.Env(), "ERR_BUSY", "a training step is running; await it before dispose()");
-    FreeNow();
+    disposing_ = true;
+    if (!busy_) FreeNow();
     return info.Env().Undefined();
+}
+
+void TrainerWrap::Settle() {
+    busy_ = false;
+    if (disposing_) FreeNow();
 }
 
 }  // namespace mfner

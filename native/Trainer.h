@@ -58,6 +58,7 @@ private:
     void WriteModel(const std::string & path) const;
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     void FreeNow();
+    void Settle();  // a worker's work is done: idle again, or freed when dispose() came meanwhile
     void RequireIdle(Napi::Env env) const;
     ggml_tensor * Param(Napi::Env env, const std::string & name) const;
     static ggml_opt_optimizer_params OptimizerParams(void * self);
@@ -78,6 +79,7 @@ private:
     OptimizerSettings opt_;
     int64_t optimizerSteps_ = 0;
     bool busy_ = false;
+    bool disposing_ = false;
     bool forwardOnly_ = false;  // losses only (mfner loss): no backward kernels needed
 };
 

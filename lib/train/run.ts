@@ -230,7 +230,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunSummary> 
         summary.merged = path.join(o.out, 'model.gguf');
       }
     }
-    trainer.dispose();
+    await trainer.dispose();
     trainer = undefined;
     await model.dispose();
     if (!result.aborted && o.test) {
@@ -253,7 +253,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainRunSummary> 
     writeFileSync(path.join(o.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     return summary;
   } finally {
-    trainer?.dispose();
+    await trainer?.dispose();
     await model.dispose();
   }
 }

@@ -211,7 +211,7 @@ export class Trainer {
       const weights = new Float32Array(b.labels.length);
       const w = b.targets / total;
       for (let i = 0; i < weights.length; i++) if (b.labels[i] >= 0) weights[i] = w;
-      const r: NativeStepResult = await nativeCall(() =>
+      const r: NativeStepResult = await this.call(() =>
         this.native.step({ ...b, weights, backward: true, apply: apply && j === live.length - 1, resetGrads: j === 0, lr: Math.max(lr, 1e-12) }),
       );
       loss += r.loss;
@@ -230,7 +230,7 @@ export class Trainer {
     if (idx.length < tok.length) throw new MfnerError('ERR_EXAMPLE_TOO_LONG', `${tok.length - idx.length} example(s) exceed the context of ${ctx} tokens`);
     for (const b of packExamples(tok, idx, ctx, { sharePrefixes: options.sharePrefixes ?? true })) {
       if (b.targets === 0) continue;
-      const r = await nativeCall(() => this.native.step({ ...b, backward: false, apply: false, rowNll: true }));
+      const r = await this.call(() => this.native.step({ ...b, backward: false, apply: false, rowNll: true }));
       for (let i = 0; i < b.labels.length; i++) {
         if (b.labels[i] < 0) continue;
         const ex = b.examples[b.sequences[i]];
@@ -267,7 +267,7 @@ export class Trainer {
     await nativeCall(() => (this.options.method === 'lora' ? this.native.saveAdapter(`${weights}.tmp`) : this.native.saveModel(`${weights}.tmp`)));
     renameSync(`${weights}.tmp`, weights);
     if (optimizer) {
-      await nativeCall(() => this.native.saveOptimizer(`${opt}.tmp`));
+      await this.call(() => this.native.saveOptimizer(`${opt}.tmp`));
       renameSync(`${opt}.tmp`, opt);
     }
     const tmp = path.join(dir, 'progress.json.tmp');
@@ -277,17 +277,17 @@ export class Trainer {
 
   /** Writes the adapter (LoRA trainers) as a GGUF LoRA that llama.cpp's loader reads. */
   async saveAdapter(file: string): Promise<void> {
-    await nativeCall(() => this.native.saveAdapter(file));
+    await this.call(() => this.native.saveAdapter(file));
   }
 
   /** Writes a complete GGUF (a LoRA trainer merges its adapter); off the event loop. */
   async saveModel(file: string): Promise<void> {
-    await nativeCall(() => this.native.saveModel(file));
+    await this.call(() => this.native.saveModel(file));
   }
 
   /** Sets the trainable tensors from a GGUF this kind of trainer saved (adapter or model). */
   async loadWeights(file: string): Promise<void> {
-    await nativeCall(() => this.native.loadWeights(file));
+    await this.call(() => this.native.loadWeights(file));
   }
 
   /** Trains on examples; see TrainOptions. */
@@ -346,8 +346,8 @@ export class Trainer {
       await this.loadWeights(this.weightsFile(ckpt));
       // the optimizer state exists once a graph was built: one forward pass, then load it
       const first = batchesOf(Math.min(saved.step, Math.max(totalSteps - 1, 0)))[0];
-      await nativeCall(() => this.native.step({ ...first, backward: false, apply: false }));
-      await nativeCall(() => this.native.loadOptimizer(path.join(ckpt, 'optimizer.gguf')));
+      await this.call(() => this.native.step({ ...first, backward: false, apply: false }));
+      await this.call(() => this.native.loadOptimizer(path.join(ckpt, 'optimizer.gguf')));
     }
     const progressOf = (step: number): SavedProgress => ({ step, losses: result.losses, evaluations: result.evaluations, bestScore: result.bestScore, bestStep: result.bestStep });
 
@@ -398,7 +398,24 @@ export class Trainer {
     return result;
   }
 
-  dispose(): void {
+  /** Native work of this trainer not yet settled (steps, saves, loads): dispose waits for it. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    const p = nativeCall(fn);
+    this.inFlight.add(p);
+    const forget = () => this.inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  /**
+   * Frees the trainer. A step or save in flight finishes first (its promise settles as usual,
+   * and this one after it); calls made after dispose() are refused with ERR_DISPOSED. Calling it
+   * again is harmless.
+   */
+  async dispose(): Promise<void> {
     this.native.dispose();
+    await Promise.allSettled([...this.inFlight]);
   }
 }

@@ -243,7 +243,7 @@ Examples:
         if (code === 'ERR_INVALID_ARG' || code === 'ERR_EXAMPLE_TOO_LONG' || code === 'ERR_TEMPLATE_NOT_PREFIX') fail(EXIT.usage, code as string, (err as Error).message);
         throw err;
       } finally {
-        trainer?.dispose();
+        await trainer?.dispose();
         await model.dispose();
       }
     });
