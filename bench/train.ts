@@ -128,7 +128,7 @@ async function child(shape: string, method: 'lora' | 'full', type: string): Prom
     msPerStep: train / steps,
     fileMiB: statSync(file).size / 2 ** 20,
   };
-  trainer.dispose();
+  await trainer.dispose();
   await model.dispose();
   return row;
 }

@@ -84,7 +84,8 @@ Napi::Value Run(const Napi::CallbackInfo & info, Op op) {
     const std::string aTypeName = OptString(opts, "aType", "f32");
     const ggml_type aType = TypeByName(aTypeName);
     if (aType == GGML_TYPE_COUNT) Throw(env, "ERR_INVALID_ARG", "aType must name a ggml tensor type");
-    if (!CannotEncode(aType, sa[0]).empty()) Throw(env, "ERR_INVALID_ARG", CannotEncode(aType, sa[0]));
+    const std::string unencodable = CannotEncode(aType, sa[0]);
+    if (!unencodable.empty()) Throw(env, "ERR_INVALID_ARG", unencodable);
     const int64_t na = sa[0] * sa[1] * sa[2] * sa[3];
     const int64_t nb = sb[0] * sb[1] * sb[2] * sb[3];
     Napi::Float32Array a = Floats(env, info[0], na, "a");
@@ -171,7 +172,8 @@ Napi::Value RoundTrip(const Napi::CallbackInfo & info) {
     const int64_t rowLength = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : 0;
     const int64_t n = static_cast<int64_t>(v.ElementLength());
     if (rowLength < 1 || n % rowLength != 0) Throw(env, "ERR_INVALID_ARG", "rowLength must divide the number of values");
-    if (!CannotEncode(type, rowLength).empty()) Throw(env, "ERR_INVALID_ARG", CannotEncode(type, rowLength));
+    const std::string unencodable = CannotEncode(type, rowLength);
+    if (!unencodable.empty()) Throw(env, "ERR_INVALID_ARG", unencodable);
     const std::vector<uint8_t> bytes = EncodeRows(type, v.Data(), n / rowLength, rowLength);
     Napi::Float32Array out = Napi::Float32Array::New(env, static_cast<size_t>(n));
     DecodeRows(type, bytes.data(), out.Data(), n);

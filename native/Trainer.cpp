@@ -271,8 +271,6 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
     opt_.weightDecay = static_cast<float>(OptNumber(opts, "weightDecay", 0));
     if (!(opt_.lr > 0) || opt_.weightDecay < 0 || opt_.weightDecay * opt_.lr > 1) Throw(env, "ERR_INVALID_ARG", "lr must be > 0 and weightDecay >= 0");
 
-    // (full fine-tuning trains F32 weights only, which every backend multiplies both ways; its own
-    // checks below come first and name the real obstacle)
     forwardOnly_ = OptBool(opts, "forwardOnly", false);
     // Every option is read and checked here, before the llama context exists: a wrongly typed
     // option throws a JS error, which the context's cleanup below would not see.
@@ -300,6 +298,8 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Tra
     const uint64_t seed = static_cast<uint64_t>(OptNumber(opts, "seed", 0));
     const float bStd = static_cast<float>(OptNumber(opts, "bInitStd", 0));
     const bool trainEmbeddings = OptBool(opts, "trainEmbeddings", true);
+    // (full fine-tuning trains F32 weights only, which every backend multiplies both ways; its own
+    // checks below come first and name the real obstacle)
     if (method_ == "lora" && !forwardOnly_) {
         try {
             RequireBackwardKernels(lmodel_);

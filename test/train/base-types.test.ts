@@ -43,13 +43,24 @@ function vocabulary(): string {
   return vocabFile;
 }
 
-/** The base in `type`, and the same weights dequantized to F32 by llama.cpp's quantizer. */
-async function models(type: string) {
-  const base = tmpFile(`base-${type}.gguf`);
-  await makeModel({ architecture: 'qwen2', shape: SHAPE, out: base, vocabPath: vocabulary(), weightType: type, seed: 11 });
-  const f32 = tmpFile(`base-${type}-as-f32.gguf`);
-  await loadBinding().quantizeModel({ input: base, output: f32, type: 'f32', threads: 2, pure: true });
-  return { base, f32 };
+/**
+ * The base in `type`, and the same weights dequantized to F32 by llama.cpp's quantizer: made once
+ * per type (several tests of this file, running at once, use the same pair).
+ */
+const made = new Map<string, Promise<{ base: string; f32: string }>>();
+function models(type: string) {
+  let pair = made.get(type);
+  if (!pair) {
+    pair = (async () => {
+      const base = tmpFile(`base-${type}.gguf`);
+      await makeModel({ architecture: 'qwen2', shape: SHAPE, out: base, vocabPath: vocabulary(), weightType: type, seed: 11 });
+      const f32 = tmpFile(`base-${type}-as-f32.gguf`);
+      await loadBinding().quantizeModel({ input: base, output: f32, type: 'f32', threads: 2, pure: true });
+      return { base, f32 };
+    })();
+    made.set(type, pair);
+  }
+  return pair;
 }
 
 function batch(vocabSize: number) {
