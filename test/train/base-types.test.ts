@@ -125,7 +125,7 @@ for (const type of TYPES) {
 }
 
 /** Runs type-child.ts on `file`; how the process ended and what it printed. */
-function childStep(file: string, load: 'training' | 'default' | 'forward'): Promise<{ status: number | null; signal: string | null; out: { loss?: number; code?: string | null; message?: string } | null; stderr: string }> {
+function childStep(file: string, load: 'training' | 'default' | 'forward'): Promise<{ status: number | null; signal: string | null; out: { loss?: number; generated?: number; code?: string | null; message?: string } | null; stderr: string }> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'type-child.ts');
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', script, file, load], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -146,7 +146,7 @@ function childStep(file: string, load: 'training' | 'default' | 'forward'): Prom
   });
 }
 
-test('every ggml type the loader accepts: a LoRA step trains or is refused with ERR_UNSUPPORTED, and no process dies by a signal', async (t) => {
+test('every ggml type the loader accepts: generates, and a LoRA step trains or is refused with ERR_UNSUPPORTED; no process dies by a signal', async (t) => {
   const types = loadBinding().tensorTypes();
   t.true(types.length >= 20, `only ${types.length} types`);
   const results: string[] = [];
@@ -164,6 +164,7 @@ test('every ggml type the loader accepts: a LoRA step trains or is refused with 
         t.truthy(r.out, `${name} (${load} load) printed no result`);
         if (r.out?.loss !== undefined) {
           t.true(Number.isFinite(r.out.loss) && r.out.loss > 0, `${name}: loss ${r.out.loss}`);
+          t.is(r.out.generated, 3, `${name} (${load} load) generates`);
           results.push(`${name}/${load}: trains`);
         } else {
           t.is(r.out?.code, 'ERR_UNSUPPORTED', `${name} (${load} load): ${r.out?.code} ${r.out?.message}`);
@@ -173,6 +174,7 @@ test('every ggml type the loader accepts: a LoRA step trains or is refused with 
           const f = await childStep(file, 'forward');
           t.is(f.signal, null, `${name} (forward only) died by ${f.signal}: ${f.stderr}`);
           t.true(Number.isFinite(f.out?.loss) && f.out!.loss! > 0, `${name} (forward only): ${JSON.stringify(f.out)}`);
+          t.is(f.out?.generated, 3, `${name} (inference load) generates`);
         }
       }
     }
